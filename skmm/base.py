@@ -1,0 +1,551 @@
+"""The sklearn face shared by every skmm classifier.
+
+A skmm classifier is a plain ``ClassifierMixin, BaseEstimator`` whose
+``__init__`` stores parameters and whose ``fit`` validates the input through
+the data layer, label-encodes ``y``, builds a PyTorch module from the data's
+modality shapes and trains it with a private skorch net (``net_``).
+Composition, not subclassing ``NeuralNetClassifier``: it passes every
+scikit-learn estimator check (see ``DESIGN-NOTES``).
+
+The data never goes through a ``DataLoader``: it is moved to the device once,
+and each batch is a slice of those tensors. skorch keeps the training loop,
+callbacks (early stopping, progress bar, checkpoints) and history.
+
+A method adds only its module, a subclass of :class:`MultimodalModule`, and
+its ``_build_module``.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
+from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
+from torch import nn
+
+from skmm._data import validate_multimodal
+from skmm.nn.encoders import make_encoder
+from skmm.nn.functional import add_train_noise, expand_patterns
+
+__all__ = ["MultimodalClassifierBase", "MultimodalModule", "fill_doc", "resolve_device"]
+
+
+# ---------------------------------------------------------------------------
+# Data on the device, and batches sliced from it
+# ---------------------------------------------------------------------------
+
+
+class Batch:
+    """One batch: per-modality tensors, their sequence lengths and the mask.
+
+    Attributes
+    ----------
+    xs : list of Tensor
+        ``(b, d)`` or ``(b, T, d)`` per modality; missing rows are zeros.
+    lengths : list of (Tensor or None)
+        Valid timesteps per sample for sequences, ``None`` for 2D modalities.
+    mask : bool Tensor of shape (b, M)
+        Presence mask.
+    """
+
+    __slots__ = ("xs", "lengths", "mask")
+
+    def __init__(self, xs, lengths, mask):
+        self.xs, self.lengths, self.mask = xs, lengths, mask
+
+    def __len__(self):
+        return self.mask.shape[0]
+
+
+class TensorData(torch.utils.data.Dataset):
+    """Validated multimodal data held as tensors on one device."""
+
+    def __init__(self, xs, lengths, mask, y=None):
+        self.xs, self.lengths, self.mask, self.y = xs, lengths, mask, y
+
+    @classmethod
+    def from_arrays(cls, data, y, device):
+        """Move a :class:`~skmm._data.ModalityArrays` (and encoded ``y``) to ``device``."""
+
+        def put(a):
+            return None if a is None else torch.as_tensor(a).to(device)
+
+        return cls(
+            [put(a) for a in data.arrays],
+            [put(n) for n in data.lengths],
+            put(data.mask),
+            None if y is None else put(np.asarray(y, dtype=np.int64)),
+        )
+
+    def __len__(self):
+        return self.mask.shape[0]
+
+    def __getitem__(self, index):
+        """Index samples; returns a :class:`TensorData` (slices are views)."""
+        return TensorData(
+            [x[index] for x in self.xs],
+            [None if n is None else n[index] for n in self.lengths],
+            self.mask[index],
+            None if self.y is None else self.y[index],
+        )
+
+    def batch(self, index):
+        part = self[index]
+        return Batch(part.xs, part.lengths, part.mask), part.y
+
+
+class BatchIterator:
+    """Yields ``(Batch, y)`` slices of a :class:`TensorData`; reshuffles each epoch."""
+
+    def __init__(self, dataset, batch_size, shuffle):
+        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = torch.randperm(n, device=self.dataset.mask.device) if self.shuffle else None
+        for start in range(0, n, self.batch_size):
+            stop = min(start + self.batch_size, n)
+            yield self.dataset.batch(slice(start, stop) if order is None else order[start:stop])
+
+
+def take(tensor, rows):
+    """``tensor[rows]`` along the batch axis; ``rows=None`` is the identity."""
+    return tensor if rows is None else tensor.index_select(0, rows)
+
+
+# ---------------------------------------------------------------------------
+# The module protocol
+# ---------------------------------------------------------------------------
+
+
+class MultimodalModule(nn.Module):
+    """Base of the method modules.
+
+    A method module splits its computation in two so that missing-pattern
+    augmentation costs little: :meth:`encode` runs the per-modality encoders
+    once per batch, and :meth:`losses` / :meth:`logits` run the cheap fusion
+    and prediction on any rows and presence mask derived from it.
+
+    Attributes
+    ----------
+    loss_terms : tuple of str
+        Names of the loss terms :meth:`losses` returns besides ``"loss"``; each
+        is recorded per epoch in the history as ``train_<name>``.
+    """
+
+    loss_terms = ()
+
+    def encode(self, batch):
+        """Per-modality encodings of a batch (any structure :meth:`losses` takes)."""
+        raise NotImplementedError
+
+    def logits(self, encoded, mask):
+        """Class logits from encodings and a presence mask (evaluation)."""
+        raise NotImplementedError
+
+    def losses(self, encoded, y, rows, mask):
+        """Training loss terms.
+
+        Parameters
+        ----------
+        encoded : object
+            Output of :meth:`encode` for the batch.
+        y : long Tensor of shape (b,)
+            Encoded labels of the batch.
+        rows : long Tensor or None
+            Batch row of each (augmented) training row; ``None`` for identity.
+            ``take(y, rows)`` gives the label of each training row.
+        mask : bool Tensor of shape (n_rows, M)
+            Presence mask of each training row, after augmentation.
+
+        Returns
+        -------
+        dict
+            ``"loss"`` (the objective), ``"logits"`` (the prediction for each
+            row) and one scalar per name in :attr:`loss_terms`.
+        """
+        raise NotImplementedError
+
+    def forward(self, batch):
+        return self.logits(self.encode(batch), batch.mask)
+
+
+def build_encoders(encoders, feature_shapes, hidden_sizes):
+    """One encoder per modality from the ``encoders`` parameter."""
+    encoders = encoders or {}
+    unknown = [k for k in encoders if k not in feature_shapes]
+    if unknown:
+        raise ValueError(
+            f"`encoders` names modalities {unknown} that are not in the data "
+            f"(modalities: {list(feature_shapes)})."
+        )
+    return nn.ModuleList(
+        make_encoder(encoders.get(name), shape, hidden_sizes)
+        for name, shape in feature_shapes.items()
+    )
+
+
+# ---------------------------------------------------------------------------
+# The private skorch net
+# ---------------------------------------------------------------------------
+
+
+class _MultimodalNet(NeuralNet):
+    """skorch net over :class:`TensorData`, with per-batch augmentation and noise."""
+
+    def __init__(self, *args, augment=None, train_noise=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.augment = augment
+        self.train_noise = train_noise
+
+    def get_dataset(self, X, y=None):
+        return X
+
+    def get_iterator(self, dataset, training=False):
+        return BatchIterator(dataset, self.batch_size, shuffle=training)
+
+    def infer(self, x, **fit_params):
+        return self.module_(x)
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        xb, yb = batch
+        if self.train_noise is not None:
+            p, max_std = self.train_noise
+            xb = Batch(add_train_noise(xb.xs, xb.mask, p, max_std), xb.lengths, xb.mask)
+        encoded = self.module_.encode(xb)
+        rows, mask = expand_patterns(xb.mask, self.augment)
+        terms = self.module_.losses(encoded, yb, rows, mask)
+        terms["loss"].backward()
+        for name in self.module_.loss_terms:
+            self.history.record_batch(name, terms[name].item())
+        return {"loss": terms["loss"], "y_pred": terms["logits"]}
+
+
+# ---------------------------------------------------------------------------
+# The estimator base
+# ---------------------------------------------------------------------------
+
+
+def resolve_device(device):
+    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` into a torch device string.
+
+    Raises a ``ValueError`` when CUDA is asked for and is not available.
+    """
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not isinstance(device, str | torch.device):
+        raise TypeError(f"device must be a string such as 'cpu', 'cuda' or 'auto', got {device!r}.")
+    device = str(device)
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available on this machine; "
+                "use device='cpu', or device='auto' to take a GPU only when there is one."
+            )
+        index = torch.device(device).index
+        if index is not None and index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested but only {torch.cuda.device_count()} CUDA "
+                "device(s) are visible."
+            )
+    elif device != "cpu":
+        torch.device(device)  # raises for malformed names
+    return device
+
+
+def _check_train_noise(train_noise):
+    if train_noise is None:
+        return None
+    if isinstance(train_noise, int | float):
+        p, max_std = 0.5, float(train_noise)
+    else:
+        try:
+            p, max_std = (float(v) for v in train_noise)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "train_noise must be None, a maximum std, or a (probability, maximum std) pair; "
+                f"got {train_noise!r}."
+            ) from None
+    if not 0.0 <= p <= 1.0 or max_std < 0:
+        raise ValueError(
+            f"train_noise needs a probability in [0, 1] and a non-negative std; got "
+            f"p={p}, max_std={max_std}."
+        )
+    return p, max_std
+
+
+#: Docstring fragment for the parameters every skmm classifier shares.
+COMMON_PARAMETERS = """
+    modalities : dict, default=None
+        For a flat 2D ``X``: modality name -> column indices, slice or (for a
+        DataFrame) column names. ``None``: dict input as given, or a flat
+        array as one modality.
+    encoders : dict, default=None
+        Modality name -> encoder name (``"mlp"``) or a ``torch.nn.Module``
+        with ``out_features``; modalities not named get the default for their
+        shape (``"mlp"`` for 2D features).
+    hidden_sizes : tuple of int, default=(256, 256)
+        Layer widths of the built-in encoders.
+    train_noise : float or (float, float), default=None
+        Corruption-aware training: with probability ``p`` (0.5 when a single
+        number is given) per sample and batch, add Gaussian noise of a std
+        drawn from ``[0, max_std]`` to one random present modality. Applied on
+        the device after any validation split. ``None`` (paper-exact) turns it
+        off.
+    lr : float
+        Adam learning rate.
+    weight_decay : float
+        Adam weight decay.
+    batch_size : int, default=128
+        Mini-batch size.
+    max_epochs : int, default=100
+        Number of passes over the training data (the most, with early stopping).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified) and
+        stop when its loss has not improved for ``n_iter_no_change`` epochs,
+        restoring the best weights.
+    validation_fraction : float, default=0.1
+        Held-out share for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    device : {"cpu", "cuda", "cuda:N", "auto"}, default="cpu"
+        Where to train. ``"auto"`` takes a GPU when one is available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialization, shuffling, augmentation and noise; with
+        an int, CPU results are repeatable. The global torch RNG state is
+        left untouched.
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks (checkpoints, LR schedulers, ...).
+    verbose : int, default=0
+        0: silent; 1: a log line per epoch; 2: also a progress bar per epoch.
+"""
+
+COMMON_ATTRIBUTES = """
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    modalities_ : list of str
+        Modality names seen in ``fit``, in order.
+    feature_shapes_ : dict
+        Per-modality feature shape seen in ``fit``: ``(d,)`` or ``(None, d)``.
+    n_features_in_ : int
+        Number of columns, when ``X`` was a flat 2D array.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the PyTorch module.
+    history_ : skorch.History
+        Per-epoch and per-batch training records (losses and each loss term).
+"""
+
+
+def fill_doc(cls):
+    """Class decorator: put the shared parameter and attribute docs in a docstring.
+
+    The docstring marks their places with lines holding only ``{common}`` and
+    ``{attributes}``, indented like the parameters.
+    """
+    doc = cls.__doc__
+    doc = doc.replace("    {common}\n", COMMON_PARAMETERS.lstrip("\n"))
+    doc = doc.replace("    {attributes}\n", COMMON_ATTRIBUTES.lstrip("\n"))
+    cls.__doc__ = doc
+    return cls
+
+
+class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
+    """Shared machinery of skmm classifiers (not for direct use).
+
+    Subclasses define ``__init__`` with explicit parameters (the common ones
+    documented in :data:`COMMON_PARAMETERS` plus their own) and
+    ``_build_module(feature_shapes, n_classes)``. They set ``_augment`` to the
+    augmentation mode of the batches (usually their ``augment`` parameter).
+    """
+
+    def _build_module(self, feature_shapes, n_classes):
+        raise NotImplementedError
+
+    def _augment_mode(self):
+        mode = getattr(self, "augment", None)
+        if mode is False:
+            return None
+        if mode is True:
+            return "all"
+        if mode not in (None, "all", "random"):
+            raise ValueError(f"augment must be 'all', 'random', True, False or None, got {mode!r}.")
+        return mode
+
+    def _callbacks(self, loss_terms):
+        callbacks = [
+            (f"train_{name}", PassthroughScoring(name=name, on_train=True)) for name in loss_terms
+        ]
+        if self.early_stopping:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(patience=self.n_iter_no_change, load_best=True),
+                )
+            )
+        if self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        for i, cb in enumerate(self.callbacks or []):
+            callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb))
+        return callbacks
+
+    def _train_split(self, seed):
+        if not self.early_stopping:
+            return None
+        fraction = self.validation_fraction
+
+        def split(dataset, y=None, **fit_params):
+            labels = dataset.y.cpu().numpy()
+            idx = np.arange(len(labels))
+            try:
+                train, valid = train_test_split(
+                    idx, test_size=fraction, stratify=labels, random_state=seed
+                )
+            except ValueError:  # a class too small to stratify
+                train, valid = train_test_split(idx, test_size=fraction, random_state=seed)
+            device = dataset.mask.device
+            return (
+                dataset[torch.as_tensor(train, device=device)],
+                dataset[torch.as_tensor(valid, device=device)],
+            )
+
+        return split
+
+    def _check_params(self):
+        for name in ("batch_size", "max_epochs", "n_iter_no_change"):
+            value = getattr(self, name)
+            if not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise ValueError(
+                f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}."
+            )
+        if self.lr <= 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}.")
+
+    def fit(self, X, y):
+        """Train on multimodal data.
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input; a missing modality is a NaN row.
+        y : array-like of shape (n_samples,)
+            Class labels (any labels sklearn accepts).
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        data = validate_multimodal(self, X, reset=True, modalities=self.modalities)
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(data.mask, y)
+        check_classification_targets(y)
+        self.classes_, y_encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} can't train when only one class is present "
+                f"(got only {self.classes_[0]!r})."
+            )
+        train_noise = _check_train_noise(self.train_noise)
+        augment = self._augment_mode()
+        device = resolve_device(self.device)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        fork_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(seed)
+            module = self._build_module(self.feature_shapes_, len(self.classes_))
+            net = _MultimodalNet(
+                module=module,
+                criterion=nn.CrossEntropyLoss,
+                optimizer=torch.optim.Adam,
+                lr=self.lr,
+                optimizer__weight_decay=self.weight_decay,
+                batch_size=self.batch_size,
+                max_epochs=self.max_epochs,
+                train_split=self._train_split(seed),
+                callbacks=self._callbacks(module.loss_terms),
+                device=device,
+                verbose=int(self.verbose >= 1),
+                augment=augment,
+                train_noise=train_noise,
+            )
+            dataset = TensorData.from_arrays(data, y_encoded, device)
+            with warnings.catch_warnings():
+                # skorch warns when a module instance is passed; we build a new one per fit.
+                warnings.filterwarnings("ignore", message=".*initialized.*", module="skorch")
+                net.fit(dataset, None)
+        self.net_ = net
+        self.history_ = net.history
+        return self
+
+    # -- inference ---------------------------------------------------------
+
+    def _forward(self, X, fn):
+        """Apply ``fn(module, batch) -> Tensor`` to every batch of ``X``; numpy result."""
+        check_is_fitted(self, "net_")
+        data = validate_multimodal(self, X, reset=False, modalities=self.modalities)
+        net = self.net_
+        dataset = TensorData.from_arrays(data, None, net.device)
+        module = net.module_
+        module.eval()
+        with torch.no_grad():
+            out = [
+                fn(module, batch).detach().cpu().numpy()
+                for batch, _ in BatchIterator(dataset, self.batch_size, shuffle=False)
+            ]
+        return np.concatenate(out)
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input with the modalities seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Rows sum to one; columns follow ``classes_``.
+        """
+        proba = self._forward(X, lambda module, batch: module(batch).softmax(-1).double())
+        return proba / proba.sum(1, keepdims=True)
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input with the modalities seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        logits = self._forward(X, lambda module, batch: module(batch))
+        return self.classes_[logits.argmax(1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.dict = True
+        tags.input_tags.three_d_array = True
+        return tags

@@ -1,0 +1,16 @@
+"""PyTorch building blocks of skmm: per-modality encoders and batch functions.
+
+Nothing here imports scikit-learn; the estimators in :mod:`skmm` wrap these
+modules.
+"""
+
+from skmm.nn.encoders import MLPEncoder, make_encoder
+from skmm.nn.functional import add_train_noise, expand_patterns, missing_patterns
+
+__all__ = [
+    "MLPEncoder",
+    "make_encoder",
+    "add_train_noise",
+    "expand_patterns",
+    "missing_patterns",
+]

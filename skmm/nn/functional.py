@@ -1,0 +1,84 @@
+"""Batch-level functions run on the training device: missing-pattern
+augmentation as index arithmetic, and training-time noise."""
+
+import itertools
+
+import torch
+
+__all__ = ["missing_patterns", "expand_patterns", "add_train_noise"]
+
+
+def missing_patterns(n_modalities, device=None):
+    """All ``2**M - 1`` non-empty presence patterns, as a ``(P, M)`` bool tensor.
+
+    Rows are ordered by the number of present modalities, then
+    lexicographically; the full pattern is the last row.
+    """
+    rows = [
+        [m in subset for m in range(n_modalities)]
+        for k in range(1, n_modalities + 1)
+        for subset in itertools.combinations(range(n_modalities), k)
+    ]
+    return torch.tensor(rows, dtype=torch.bool, device=device)
+
+
+def expand_patterns(mask, mode):
+    """Missing-pattern augmentation of a batch, without copying any data.
+
+    Parameters
+    ----------
+    mask : bool tensor of shape (n, M)
+        Presence mask of the batch.
+    mode : {"all", "random"} or None
+        ``"all"``: every sample is repeated with every non-empty pattern
+        (the RAML paper's "all possible missing patterns"). ``"random"``: each
+        sample gets one pattern drawn uniformly from those that leave it a
+        present modality. ``None``: no augmentation.
+
+    Returns
+    -------
+    rows : long tensor of shape (n_out,) or None
+        Sample index of each output row (``None`` means the identity).
+    new_mask : bool tensor of shape (n_out, M)
+        The augmented presence mask. A modality already missing in a sample
+        stays missing; pattern/sample pairs that would leave no modality are
+        dropped.
+    """
+    if mode is None:
+        return None, mask
+    patterns = missing_patterns(mask.shape[1], device=mask.device)
+    combined = patterns[:, None, :] & mask[None, :, :]  # (P, n, M)
+    valid = combined.any(-1)  # (P, n)
+    if mode == "all":
+        p_idx, rows = valid.nonzero(as_tuple=True)
+        return rows, combined[p_idx, rows]
+    if mode == "random":
+        choice = torch.multinomial(valid.T.float(), 1).squeeze(1)  # (n,)
+        rows = torch.arange(mask.shape[0], device=mask.device)
+        return rows, combined[choice, rows]
+    raise ValueError(f"augment must be 'all', 'random' or None, got {mode!r}.")
+
+
+def add_train_noise(xs, mask, p, max_std):
+    """Corruption-aware training: noise on one present modality of some samples.
+
+    With probability ``p`` per sample, one of its present modalities (drawn
+    uniformly) gets additive Gaussian noise whose std is drawn uniformly from
+    ``[0, max_std]``. Returns new tensors; ``xs`` is not modified.
+    """
+    n, n_mod = mask.shape
+    device = mask.device
+    hit = torch.rand(n, device=device) < p
+    # Uniform choice among present modalities: argmax of random keys.
+    keys = torch.rand(n, n_mod, device=device).masked_fill(~mask, -1.0)
+    chosen = keys.argmax(1)
+    std = torch.rand(n, device=device) * max_std
+    out = []
+    for m, x in enumerate(xs):
+        scale = (std * (hit & (chosen == m))).to(x.dtype)
+        if not bool(scale.any()):
+            out.append(x)
+            continue
+        scale = scale.view(-1, *([1] * (x.dim() - 1)))
+        out.append(x + scale * torch.randn_like(x))
+    return out
