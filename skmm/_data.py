@@ -198,12 +198,13 @@ def as_multimodal(X, modalities=None):
             ):
                 out[name] = X.iloc[:, cols].to_numpy()
             else:
-                missing = [c for c in np.atleast_1d(cols) if c not in X.columns]
+                cols = [cols] if isinstance(cols, str) else list(cols)
+                missing = [c for c in cols if c not in X.columns]
                 if missing:
                     raise ValueError(
                         f"Modality {name!r}: columns {missing} are not in the DataFrame."
                     )
-                out[name] = X.loc[:, list(np.atleast_1d(cols))].to_numpy()
+                out[name] = X.loc[:, cols].to_numpy()
         return MultimodalData(out)
     arr = np.asarray(X)
     if arr.ndim != 2:
