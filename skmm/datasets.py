@@ -1,0 +1,693 @@
+"""Multimodal data sets: a synthetic generator and two handwritten-digit loaders.
+
+* :func:`make_multimodal_classification` generates modalities whose class
+  information is partly shared by all of them (redundant) and partly unique to
+  each (complementary), with per-modality noise, optional sequence modalities
+  and NaN-marked missing modalities.
+* :func:`load_digits_multimodal` splits scikit-learn's bundled 8x8 digits into
+  three views (no download).
+* :func:`fetch_multiple_features` downloads and caches the UCI "Multiple
+  Features" data set, six views of 2,000 handwritten digits.
+
+This module imports numpy and scikit-learn only (never torch).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import numbers
+import os
+import shutil
+import tempfile
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch, check_random_state
+
+from skmm._data import MultimodalData
+
+__all__ = [
+    "make_multimodal_classification",
+    "load_digits_multimodal",
+    "fetch_multiple_features",
+]
+
+
+# ---------------------------------------------------------------------------
+# Synthetic generator
+# ---------------------------------------------------------------------------
+
+
+def _per_modality(value, names, what, default):
+    """Expand a scalar, a sequence (in modality order) or a dict to one value per modality."""
+    if value is None:
+        return {name: default for name in names}
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise ValueError(f"`{what}` names unknown modalities {unknown}; modalities: {names}.")
+        return {name: value.get(name, default) for name in names}
+    if isinstance(value, numbers.Real):
+        return {name: value for name in names}
+    values = list(value)
+    if len(values) != len(names):
+        raise ValueError(
+            f"`{what}` has {len(values)} values but there are {len(names)} modalities {names}."
+        )
+    return dict(zip(names, values))
+
+
+def _modality_spec(modalities, n_features):
+    """``modalities`` (int, names or dict name -> n_features) as a dict name -> n_features."""
+    if isinstance(modalities, numbers.Integral) and not isinstance(modalities, bool):
+        if modalities < 1:
+            raise ValueError(f"`modalities` must be at least 1, got {modalities}.")
+        names = [f"m{i}" for i in range(modalities)]
+        spec = dict.fromkeys(names, n_features)
+    elif isinstance(modalities, dict):
+        spec = dict(modalities)
+    elif isinstance(modalities, list | tuple):
+        spec = dict.fromkeys(modalities, n_features)
+        if len(spec) != len(modalities):
+            raise ValueError(f"`modalities` has repeated names: {list(modalities)}.")
+    else:
+        raise TypeError(
+            "`modalities` must be an int, a list of names or a dict name -> n_features, "
+            f"got {modalities!r}."
+        )
+    if not spec:
+        raise ValueError("`modalities` is empty.")
+    for name, d in spec.items():
+        if not isinstance(name, str):
+            raise TypeError(f"Modality names must be str, got {name!r}.")
+        if not isinstance(d, numbers.Integral) or d < 1:
+            raise ValueError(f"Modality {name!r}: n_features must be a positive int, got {d!r}.")
+    return spec
+
+
+def _class_codes(n_classes, n_modalities):
+    """The unique (complementary) code of every class in every modality.
+
+    With ``q`` the smallest integer >= 2 such that ``q**M >= K``, class ``c``
+    is the code point ``floor(c * q**D / K)`` (spread evenly, so every digit
+    is balanced), written with ``D`` base-``q`` digits ``d``; modality ``m`` sees the
+    linear form ``a_m . d (mod q)``, where ``a_0 .. a_{D-1}`` are the unit
+    vectors (so the modalities together identify the class) and further
+    modalities get the all-ones vector (a parity check), then the other
+    non-zero vectors, cycling. A single modality sees only one base-``q``
+    symbol, shared by about ``K / q`` classes.
+
+    Returns
+    -------
+    codes : ndarray of shape (n_classes, n_modalities), dtype int
+    q : int
+    """
+    q = 2
+    while q**n_modalities < n_classes:
+        q += 1
+    n_digits = 1
+    while q**n_digits < n_classes:
+        n_digits += 1
+    # Spread the classes over the q**D code points so that every digit is balanced.
+    points = np.arange(n_classes) * q**n_digits // n_classes
+    digits = (points[:, None] // q ** np.arange(n_digits)) % q  # (K, D)
+    units = [tuple(int(i == j) for j in range(n_digits)) for i in range(n_digits)]
+    ones = (1,) * n_digits
+    others = [
+        tuple(int(v) for v in (i // q ** np.arange(n_digits)) % q) for i in range(1, q**n_digits)
+    ]
+    forms = units + [ones] + [f for f in others if f not in units and f != ones]
+    forms = [forms[m % len(forms)] for m in range(n_modalities)]
+    codes = (digits @ np.array(forms, dtype=int).T) % q
+    return codes, q
+
+
+def _check_missing(rates, names, n_samples):
+    counts = {}
+    for name, rate in rates.items():
+        if not isinstance(rate, numbers.Real) or not 0.0 <= rate < 1.0:
+            raise ValueError(
+                f"Missing rate of modality {name!r} must be in [0, 1), got {rate!r}."
+            )
+        counts[name] = int(round(rate * n_samples))
+    if len(names) == 1 and counts[names[0]]:
+        raise ValueError(
+            "A single modality cannot be missing: every sample needs a present modality."
+        )
+    if sum(counts.values()) > (len(names) - 1) * n_samples:
+        raise ValueError(
+            f"Missing rates {rates} sum to more than n_modalities - 1 = {len(names) - 1}: some "
+            "sample would have every modality missing."
+        )
+    return counts
+
+
+def _missing_mask(counts, names, n_samples, rng):
+    """Presence mask with exactly ``counts[m]`` missing rows per modality and no empty row.
+
+    Each modality's missing rows are drawn uniformly and independently; a row
+    left with no modality gets one back, and the modality gives that missing
+    slot to a random row that keeps another present modality.
+    """
+    mask = np.ones((n_samples, len(names)), dtype=bool)
+    for m, name in enumerate(names):
+        mask[rng.choice(n_samples, counts[name], replace=False), m] = False
+    for i in np.flatnonzero(~mask.any(1)):
+        for m in rng.permutation(len(names)):
+            donors = np.flatnonzero(mask[:, m] & (mask.sum(1) >= 2))
+            if donors.size:
+                mask[i, m] = True
+                mask[rng.choice(donors), m] = False
+                break
+        else:  # pragma: no cover - excluded by _check_missing's bound
+            raise ValueError("These missing rates leave some sample with no modality.")
+    return mask
+
+
+def make_multimodal_classification(
+    n_samples=500,
+    n_classes=4,
+    modalities=3,
+    *,
+    n_features=16,
+    redundancy=0.5,
+    noise=1.0,
+    class_sep=3.0,
+    sequence=None,
+    missing_rates=None,
+    return_info=False,
+    random_state=None,
+):
+    """Generate multimodal classification data with redundant and complementary information.
+
+    Every sample's class shows up in each modality in two parts:
+
+    * a **shared** (redundant) part: the same class-identifying code in every
+      modality, which alone tells all classes apart;
+    * a **unique** (complementary) part: a code that in each single modality
+      only tells a *group* of classes apart (about ``n_classes / q`` classes
+      share a symbol, ``q`` the smallest integer >= 2 with
+      ``q ** n_modalities >= n_classes``), while the symbols of all
+      modalities together identify the class (a latent class code whose
+      digits are distributed across the modalities).
+
+    ``redundancy`` sets their balance. Each modality's clean latent vector
+    ``sqrt(redundancy) * shared + sqrt(1 - redundancy) * unique`` (both
+    one-hot codes scaled by ``class_sep``) is mapped into ``n_features`` by a
+    random matrix with orthonormal columns, and per-modality Gaussian noise is
+    added. A missing modality is a NaN row (all its values NaN).
+
+    How the knobs map onto the papers' notions of imperfect multimodal data
+    (RAML, "Redundancy-Adaptive Multimodal Learning for Imperfect Data";
+    RedCore, imbalanced missing rates):
+
+    * ``redundancy=1``: fully **redundant** modalities; any single modality
+      predicts nearly as well as all of them together, so a missing or
+      corrupted modality costs little if the model falls back on the others.
+      This is the case RAML's precision-weighted fusion is built for: it can
+      down-weight a noisy modality element-wise instead of averaging it in.
+    * ``redundancy=0``: fully **complementary** modalities; a single
+      modality is much weaker than their combination (with ``n_classes=4``
+      and three modalities, at most 50% accuracy alone against near 100%
+      together), so missing modalities cost accuracy whatever the method.
+      With ``n_classes=2`` (or one modality) the unique codes cannot be
+      complementary: each one already tells the two classes apart.
+    * ``noise``: the **corruption** level of each modality (a per-modality
+      dict makes a weak and a strong modality); to corrupt only a test set,
+      use :class:`skmm.GaussianNoise` instead.
+    * ``missing_rates``: the **missing rate** of each modality (a dict makes
+      them imbalanced, RedCore's setting), missing completely at random.
+
+    Parameters
+    ----------
+    n_samples : int, default=500
+        Number of samples; classes are balanced (their counts differ by at
+        most one) and shuffled.
+    n_classes : int, default=4
+        Number of classes, at least 2.
+    modalities : int, list of str or dict, default=3
+        An int ``M`` gives modalities ``"m0" .. "m{M-1}"`` with
+        ``n_features`` features each; a list gives the names; a dict maps
+        names to their numbers of features (per timestep for a sequence).
+    n_features : int, default=16
+        Features per modality when ``modalities`` is an int or a list. With
+        fewer than ``n_classes + q`` features, the random map is a projection
+        and loses some class information.
+    redundancy : float in [0, 1], default=0.5
+        Share of each modality's class-signal energy that is the shared,
+        class-identifying code; the rest (``1 - redundancy``) is the
+        modality's unique group code.
+    noise : float, list or dict, default=1.0
+        Standard deviation of the Gaussian noise added to every feature of a
+        modality: one value for all, a list in modality order, or a dict
+        name -> std (modalities not named get 1.0).
+    class_sep : float, default=3.0
+        Norm of each code; larger makes the task easier.
+    sequence : dict, default=None
+        Modality name -> number of timesteps ``T`` (fixed length) or a pair
+        ``(T_min, T_max)`` (lengths drawn uniformly, NaN padding at the end up
+        to ``T_max``). A sequence modality is a ``(n_samples, T, n_features)``
+        array whose every valid timestep is the modality's latent signal plus
+        independent noise of std ``noise``, so pooling over time averages the
+        noise out.
+    missing_rates : float, list or dict, default=None
+        Share of samples for which a modality is missing (a NaN row): one
+        value for all, a list in modality order, or a dict name -> rate
+        (others 0). Exactly ``round(rate * n_samples)`` rows are missing per
+        modality, drawn at random and independently across modalities except
+        that no sample ever has every modality missing. ``None``: nothing
+        missing.
+    return_info : bool, default=False
+        Also return a :class:`~sklearn.utils.Bunch` with the latent
+        information.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the generator; an int gives the same data on every call.
+
+    Returns
+    -------
+    X : MultimodalData
+        Modality name -> float64 array of shape ``(n_samples, n_features)``
+        or, for a sequence, ``(n_samples, T, n_features)``.
+    y : ndarray of shape (n_samples,)
+        Integer class labels ``0 .. n_classes - 1``.
+    info : Bunch
+        Only with ``return_info=True``:
+
+        - ``codes``: ``(n_classes, n_modalities)`` unique code symbol of each
+          class in each modality (classes with the same symbol in a modality
+          look alike there apart from the shared part);
+        - ``n_symbols``: ``q``, the number of unique-code symbols;
+        - ``latent``: dict name -> ``(n_samples, n_classes + q)`` clean
+          latent signal (first ``n_classes`` columns: shared part);
+        - ``projections``: dict name -> ``(n_features, n_classes + q)`` map
+          from latent signal to features;
+        - ``mask``: ``(n_samples, n_modalities)`` bool presence mask;
+        - ``lengths``: dict name -> valid timesteps per sample (sequences);
+        - ``noise``, ``missing_rates``: dicts name -> value;
+        - ``redundancy``, ``class_sep``, ``modalities`` (names in order).
+
+    See Also
+    --------
+    load_digits_multimodal : A small real multimodal data set.
+    skmm.GaussianNoise : Corrupt a test set.
+    skmm.KeepModalities : Remove modalities from a test set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.datasets import make_multimodal_classification
+    >>> X, y = make_multimodal_classification(
+    ...     n_samples=100, modalities={"image": 20, "text": 8},
+    ...     noise={"image": 0.5, "text": 2.0}, sequence={"text": (3, 6)},
+    ...     missing_rates={"text": 0.3}, random_state=0)
+    >>> X
+    MultimodalData({image: (100, 20), text: (100, 6, 8)}, n_samples=100)
+    >>> int(np.isnan(X["text"]).all(axis=(1, 2)).sum())  # 30% of the texts missing
+    30
+    >>> np.bincount(y)
+    array([25, 25, 25, 25])
+    """
+    if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
+    if not isinstance(n_classes, numbers.Integral) or n_classes < 2:
+        raise ValueError(f"n_classes must be an int >= 2, got {n_classes!r}.")
+    if not isinstance(redundancy, numbers.Real) or not 0.0 <= redundancy <= 1.0:
+        raise ValueError(f"redundancy must be in [0, 1], got {redundancy!r}.")
+    if not isinstance(class_sep, numbers.Real) or class_sep < 0:
+        raise ValueError(f"class_sep must be a non-negative number, got {class_sep!r}.")
+    spec = _modality_spec(modalities, n_features)
+    names = list(spec)
+    noise = _per_modality(noise, names, "noise", 1.0)
+    for name, std in noise.items():
+        if not isinstance(std, numbers.Real) or std < 0:
+            raise ValueError(f"Noise std of modality {name!r} must be >= 0, got {std!r}.")
+    rates = _per_modality(missing_rates, names, "missing_rates", 0.0)
+    counts = _check_missing(rates, names, n_samples)
+    steps = _per_modality(sequence, names, "sequence", None)
+    for name, t in steps.items():
+        if t is None:
+            continue
+        pair = (t, t) if isinstance(t, numbers.Integral) else tuple(t)
+        if len(pair) != 2 or not all(isinstance(v, numbers.Integral) for v in pair) or not (
+            1 <= pair[0] <= pair[1]
+        ):
+            raise ValueError(
+                f"sequence[{name!r}] must be a positive int T or a pair (T_min, T_max) with "
+                f"1 <= T_min <= T_max, got {t!r}."
+            )
+        steps[name] = pair
+
+    rng = check_random_state(random_state)
+    y = rng.permutation(np.arange(n_samples) % n_classes)
+    codes, q = _class_codes(n_classes, len(names))
+    # Clean latent signal per modality: [sqrt(r) * one_hot(y), sqrt(1 - r) * one_hot(code)].
+    shared = np.eye(n_classes)[y] * np.sqrt(redundancy)
+    X, info_latent, projections, lengths = {}, {}, {}, {}
+    for m, name in enumerate(names):
+        unique = np.eye(q)[codes[y, m]] * np.sqrt(1.0 - redundancy)
+        latent = class_sep * np.hstack([shared, unique])
+        d = spec[name]
+        # Random map with orthonormal columns (orthonormal rows when d < n_classes + q).
+        size = latent.shape[1]
+        if d >= size:
+            proj = np.linalg.qr(rng.standard_normal((d, size)))[0]
+        else:
+            proj = np.linalg.qr(rng.standard_normal((size, d)))[0].T
+        signal = latent @ proj.T  # (n, d)
+        if steps[name] is None:
+            x = signal + noise[name] * rng.standard_normal(signal.shape)
+        else:
+            t_min, t_max = steps[name]
+            x = signal[:, None, :] + noise[name] * rng.standard_normal((n_samples, t_max, d))
+            lengths[name] = rng.randint(t_min, t_max + 1, n_samples)
+            x[np.arange(t_max) >= lengths[name][:, None]] = np.nan  # padding at the end
+        X[name] = x
+        info_latent[name] = latent
+        projections[name] = proj
+    mask = _missing_mask(counts, names, n_samples, rng)
+    for m, name in enumerate(names):
+        X[name][~mask[:, m]] = np.nan
+        if name in lengths:
+            lengths[name] = np.where(mask[:, m], lengths[name], 0)
+    X = MultimodalData(X)
+    if not return_info:
+        return X, y
+    info = Bunch(
+        codes=codes,
+        n_symbols=q,
+        latent=info_latent,
+        projections=projections,
+        mask=mask,
+        lengths=lengths,
+        noise=noise,
+        missing_rates=rates,
+        redundancy=float(redundancy),
+        class_sep=float(class_sep),
+        modalities=names,
+    )
+    return X, y, info
+
+
+# ---------------------------------------------------------------------------
+# scikit-learn's digits, split into views
+# ---------------------------------------------------------------------------
+
+_DIGITS_DESCR = """\
+.. _digits_multimodal_dataset:
+
+Multimodal digits (from scikit-learn's bundled digits)
+------------------------------------------------------
+
+The 1,797 8x8 handwritten digits of :func:`sklearn.datasets.load_digits`
+(pixel values 0..16, ten classes), split into three views:
+
+- ``top``: the upper four rows of the image (32 pixels);
+- ``bottom``: the lower four rows (32 pixels);
+- ``profile``: the projection profiles of the whole image, the 8 row sums
+  followed by the 8 column sums (16 features).
+
+``top`` and ``bottom`` are complementary (each sees half of the digit),
+``profile`` is a coarse summary redundant with both. No download is needed.
+
+Original data: E. Alpaydin and C. Kaynak, "Optical Recognition of Handwritten
+Digits", UCI Machine Learning Repository (1998).
+"""
+
+
+def load_digits_multimodal(*, return_X_y=False):
+    """Load scikit-learn's digits as a three-modality data set.
+
+    ``top`` and ``bottom`` are the two halves of the 8x8 image, ``profile``
+    its row and column sums. Small (1,797 samples), bundled with
+    scikit-learn, and quick to train on: the default data set of the
+    examples and of ``skmm benchmark``.
+
+    Parameters
+    ----------
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch
+        - ``data``: :class:`~skmm.MultimodalData` with float64 arrays
+          ``top`` (1797, 32), ``bottom`` (1797, 32), ``profile`` (1797, 16);
+        - ``target``: ndarray (1797,) of digits 0..9;
+        - ``target_names``: ``np.arange(10)``;
+        - ``modalities``: the modality names, in order;
+        - ``feature_names``: dict modality -> list of feature names;
+        - ``images``: (1797, 8, 8) original images;
+        - ``DESCR``: description.
+    (X, y) : tuple
+        With ``return_X_y=True``.
+
+    Examples
+    --------
+    >>> from skmm.datasets import load_digits_multimodal
+    >>> X, y = load_digits_multimodal(return_X_y=True)
+    >>> X
+    MultimodalData({top: (1797, 32), bottom: (1797, 32), profile: (1797, 16)}, n_samples=1797)
+    """
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = digits.images.astype(np.float64)
+    n = images.shape[0]
+    X = MultimodalData(
+        top=images[:, :4, :].reshape(n, -1),
+        bottom=images[:, 4:, :].reshape(n, -1),
+        profile=np.hstack([images.sum(2), images.sum(1)]),
+    )
+    y = digits.target.copy()
+    if return_X_y:
+        return X, y
+    feature_names = {
+        "top": [f"pixel_{r}_{c}" for r in range(4) for c in range(8)],
+        "bottom": [f"pixel_{r}_{c}" for r in range(4, 8) for c in range(8)],
+        "profile": [f"row_{r}" for r in range(8)] + [f"col_{c}" for c in range(8)],
+    }
+    return Bunch(
+        data=X,
+        target=y,
+        target_names=np.arange(10),
+        modalities=list(X),
+        feature_names=feature_names,
+        images=images,
+        DESCR=_DIGITS_DESCR,
+    )
+
+
+# ---------------------------------------------------------------------------
+# UCI Multiple Features
+# ---------------------------------------------------------------------------
+
+_MFEAT_URL = "https://archive.ics.uci.edu/static/public/72/multiple+features.zip"
+_MFEAT_FOLDER = "uci_mfeat"
+# view -> (number of features, description, SHA-256 of the extracted file)
+_MFEAT_VIEWS = {
+    "fou": (
+        76,
+        "Fourier coefficients of the character shapes",
+        "ab09233b93df29fef4dd85bd5c2e7a82eea2df0964fa0124627df796b2f82d34",
+    ),
+    "fac": (
+        216,
+        "profile correlations",
+        "45853e2ddbb690d9f82a043ab916ad95e160d4e7d0a2d5404ecf099d633e839f",
+    ),
+    "kar": (
+        64,
+        "Karhunen-Loeve coefficients",
+        "386d42f474db6491187a7c7efb21ee2d9fea8b067d1aa54ee0a5df8cdb5c2f15",
+    ),
+    "pix": (
+        240,
+        "pixel averages in 2 x 3 windows",
+        "a5ea6ccf4202175f3dd8e8c07fbec6a3975a6447e01b2c8612822b75411d1524",
+    ),
+    "zer": (
+        47,
+        "Zernike moments",
+        "6f00608edea2d1434eeb800cc466769e2f5373132173ce77d8e30449995e6d16",
+    ),
+    "mor": (
+        6,
+        "morphological features",
+        "96fbcd7e0b411223671013a2267ce0b4670f739001df6b9e7b812165ca436880",
+    ),
+}
+
+_MFEAT_DESCR = """\
+.. _multiple_features_dataset:
+
+UCI Multiple Features (handwritten digits)
+------------------------------------------
+
+2,000 handwritten digits '0'..'9' (200 per class, in class order) extracted
+from Dutch utility maps, described by six views:
+
+- ``fou``: 76 Fourier coefficients of the character shapes;
+- ``fac``: 216 profile correlations;
+- ``kar``: 64 Karhunen-Loeve coefficients;
+- ``pix``: 240 pixel averages in 2 x 3 windows;
+- ``zer``: 47 Zernike moments;
+- ``mor``: 6 morphological features.
+
+No values are missing. The views are the multimodal benchmark of the RAML
+paper ("Redundancy-Adaptive Multimodal Learning for Imperfect Data").
+
+Source: R. Duin, "Multiple Features", UCI Machine Learning Repository (1998),
+https://doi.org/10.24432/C5HC70 (CC BY 4.0).
+"""
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _download(url, path):
+    """Download ``url`` to ``path`` (the one network access of this module)."""
+    with urllib.request.urlopen(url, timeout=60) as response, open(path, "wb") as f:
+        shutil.copyfileobj(response, f)
+
+
+def _zip_members(archive):
+    """Map ``mfeat-<view>`` file names to their bytes, looking into one nested zip too."""
+    found = {}
+    for info in archive.infolist():
+        base = os.path.basename(info.filename)
+        if base.startswith("mfeat-") and base[6:] in _MFEAT_VIEWS:
+            found[base] = archive.read(info)
+        elif base.endswith(".zip") and len(found) < len(_MFEAT_VIEWS):
+            with zipfile.ZipFile(io.BytesIO(archive.read(info))) as inner:
+                found.update({k: v for k, v in _zip_members(inner).items() if k not in found})
+    return found
+
+
+def _fetch_mfeat(folder):
+    """Download the zip, extract the six views into ``folder`` and verify their checksums."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        zip_path = Path(tmp) / "multiple+features.zip"
+        _download(_MFEAT_URL, zip_path)
+        try:
+            with zipfile.ZipFile(zip_path) as archive:
+                members = _zip_members(archive)
+        except zipfile.BadZipFile as exc:
+            raise OSError(f"The download from {_MFEAT_URL} is not a valid zip file: {exc}") from None
+        absent = [f"mfeat-{v}" for v in _MFEAT_VIEWS if f"mfeat-{v}" not in members]
+        if absent:
+            raise OSError(f"The archive downloaded from {_MFEAT_URL} lacks the files {absent}.")
+        for view, (_, _, checksum) in _MFEAT_VIEWS.items():
+            path = Path(tmp) / f"mfeat-{view}"
+            path.write_bytes(members[path.name])
+            actual = _sha256(path)
+            if actual != checksum:
+                raise OSError(
+                    f"{path.name} downloaded from {_MFEAT_URL} has an SHA256 checksum ({actual}) "
+                    f"differing from expected ({checksum}), file may be corrupted."
+                )
+        for view in _MFEAT_VIEWS:  # only verified files reach the cache
+            os.replace(Path(tmp) / f"mfeat-{view}", folder / f"mfeat-{view}")
+
+
+def fetch_multiple_features(*, data_home=None, download_if_missing=True, return_X_y=False):
+    """Load the UCI Multiple Features data set (six views of handwritten digits).
+
+    2,000 digits (200 per class, in class order) described by six views:
+    Fourier coefficients (``fou``, 76), profile correlations (``fac``, 216),
+    Karhunen-Loeve coefficients (``kar``, 64), pixel averages (``pix``, 240),
+    Zernike moments (``zer``, 47) and morphological features (``mor``, 6).
+    The data set of the RAML paper's multimodal experiments.
+
+    The first call downloads the archive from the UCI repository (about
+    1 MB compressed), checks the SHA-256 checksum of each extracted file and
+    caches the files under ``data_home``.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Cache folder; ``None`` is scikit-learn's data home (``~/scikit_learn_data``
+        or ``$SCIKIT_LEARN_DATA``). The six files ``mfeat-fou`` ... ``mfeat-mor``
+        (whitespace-separated numbers) are looked up in ``data_home`` itself,
+        then in its subfolder ``uci_mfeat``, where a download puts them.
+    download_if_missing : bool, default=True
+        Download the data when it is not in the cache; otherwise raise an
+        ``OSError``.
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch
+        - ``data``: :class:`~skmm.MultimodalData` of float64 arrays in the
+          order ``fou, fac, kar, pix, zer, mor``;
+        - ``target``: ndarray (2000,) of digits 0..9;
+        - ``target_names``: ``np.arange(10)``;
+        - ``modalities``: the view names, in order;
+        - ``feature_names``: dict view -> list of feature names;
+        - ``view_descriptions``: dict view -> what its features are;
+        - ``DESCR``: description.
+    (X, y) : tuple
+        With ``return_X_y=True``.
+
+    Raises
+    ------
+    OSError
+        The files are not cached and ``download_if_missing=False``, the
+        download fails, or a downloaded file fails its checksum.
+
+    Examples
+    --------
+    >>> from skmm.datasets import fetch_multiple_features
+    >>> X, y = fetch_multiple_features(return_X_y=True)  # doctest: +SKIP
+    >>> {name: view.shape[1] for name, view in X.items()}  # doctest: +SKIP
+    {'fou': 76, 'fac': 216, 'kar': 64, 'pix': 240, 'zer': 47, 'mor': 6}
+    """
+    from sklearn.datasets import get_data_home
+
+    home = Path(get_data_home(data_home))
+    files = [f"mfeat-{view}" for view in _MFEAT_VIEWS]
+    candidates = [home, home / _MFEAT_FOLDER]
+    folder = next((c for c in candidates if all((c / f).is_file() for f in files)), None)
+    if folder is None:
+        if not download_if_missing:
+            raise OSError(
+                f"UCI Multiple Features not found in {home} (nor in {home / _MFEAT_FOLDER}) and "
+                "download_if_missing is False."
+            )
+        folder = home / _MFEAT_FOLDER
+        _fetch_mfeat(folder)
+    X = {}
+    for view, (n_features, _, _) in _MFEAT_VIEWS.items():
+        path = folder / f"mfeat-{view}"
+        try:
+            values = np.loadtxt(path, dtype=np.float64, ndmin=2)
+        except ValueError as exc:
+            raise OSError(f"Could not parse {path}: {exc}") from None
+        if values.shape != (2000, n_features):
+            raise OSError(
+                f"{path} holds an array of shape {values.shape}; expected (2000, {n_features}). "
+                "Delete it to download it again."
+            )
+        X[view] = values
+    X = MultimodalData(X)
+    y = np.repeat(np.arange(10), 200)
+    if return_X_y:
+        return X, y
+    return Bunch(
+        data=X,
+        target=y,
+        target_names=np.arange(10),
+        modalities=list(X),
+        feature_names={v: [f"{v}_{i}" for i in range(d)] for v, (d, _, _) in _MFEAT_VIEWS.items()},
+        view_descriptions={v: desc for v, (_, desc, _) in _MFEAT_VIEWS.items()},
+        DESCR=_MFEAT_DESCR,
+    )
