@@ -581,7 +581,9 @@ def _fetch_mfeat(folder):
             with zipfile.ZipFile(zip_path) as archive:
                 members = _zip_members(archive)
         except zipfile.BadZipFile as exc:
-            raise OSError(f"The download from {_MFEAT_URL} is not a valid zip file: {exc}") from None
+            raise OSError(
+                f"The download from {_MFEAT_URL} is not a valid zip file: {exc}"
+            ) from None
         absent = [f"mfeat-{v}" for v in _MFEAT_VIEWS if f"mfeat-{v}" not in members]
         if absent:
             raise OSError(f"The archive downloaded from {_MFEAT_URL} lacks the files {absent}.")
