@@ -158,6 +158,11 @@ def as_multimodal(X, modalities=None):
     >>> {k: v.shape for k, v in X.items()}
     {'a': (3, 1), 'b': (3, 3)}
     """
+    if sp.issparse(X):  # before the dict test: a scipy DOK matrix is a dict
+        raise TypeError(
+            "Sparse input is not supported; convert it with X.toarray() (skmm's networks "
+            "use dense tensors)."
+        )
     if isinstance(X, dict):
         if modalities is not None:
             raise ValueError(
@@ -178,11 +183,6 @@ def as_multimodal(X, modalities=None):
             detail = ", ".join(f"{k!r}: {n}" for k, n in lengths.items())
             raise ValueError(f"Modalities have different numbers of samples ({detail}).")
         return MultimodalData(X)
-    if sp.issparse(X):
-        raise TypeError(
-            "Sparse input is not supported; convert it with X.toarray() (skmm's networks "
-            "use dense tensors)."
-        )
     if modalities is None:
         return MultimodalData({SINGLE_MODALITY: X})
     if not isinstance(modalities, dict) or not modalities:
@@ -193,9 +193,10 @@ def as_multimodal(X, modalities=None):
     if _is_dataframe(X):
         out = {}
         for name, cols in modalities.items():
-            if isinstance(cols, slice) or (
-                np.ndim(cols) and len(cols) and isinstance(np.asarray(cols).flat[0], numbers.Integral)
-            ):
+            positional = np.ndim(cols) and len(cols) and isinstance(
+                np.asarray(cols).flat[0], numbers.Integral
+            )
+            if isinstance(cols, slice) or positional:
                 out[name] = X.iloc[:, cols].to_numpy()
             else:
                 cols = [cols] if isinstance(cols, str) else list(cols)
@@ -342,7 +343,8 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0):
             raise ValueError(
                 f"Modality {name!r} is a {arr.ndim}D array of shape {arr.shape}; expected 2D "
                 "(n_samples, n_features) or 3D (n_samples, n_timesteps, n_features). "
-                "Reshape a single feature with array.reshape(-1, 1)."
+                "Reshape your data with array.reshape(-1, 1) for a single feature or "
+                "array.reshape(1, -1) for a single sample."
             )
         if n_expected is None:
             n_expected = arr.shape[0]
@@ -358,7 +360,8 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0):
                 f"Modality {name!r} has shape {arr.shape} with 0 feature(s) (shape={arr.shape}) "
                 "while a minimum of 1 is required."
             )
-        out_dtype = dtype or (arr.dtype if arr.dtype.kind == "f" and arr.itemsize >= 4 else np.float64)
+        keep = arr.dtype.kind == "f" and arr.itemsize >= 4
+        out_dtype = dtype or (arr.dtype if keep else np.float64)
         out = np.array(arr, dtype=out_dtype, copy=True)
         nan = np.isnan(out)
         if np.isinf(out).any():
@@ -428,10 +431,9 @@ def validate_multimodal(estimator, X, *, reset, modalities=None, dtype=np.float3
     """
     from sklearn.utils.validation import validate_data
 
-    flat = not isinstance(X, dict)
-    if flat:
-        if sp.issparse(X):
-            as_multimodal(X)  # raises the sparse TypeError
+    if sp.issparse(X):
+        as_multimodal(X)  # raises the sparse TypeError
+    if not isinstance(X, dict) and _ndim(X) == 2:
         # Feature-name and n_features bookkeeping exactly as sklearn does it.
         validate_data(estimator, X=X, reset=reset, skip_check_array=True)
     elif reset:
@@ -470,6 +472,10 @@ def validate_multimodal(estimator, X, *, reset, modalities=None, dtype=np.float3
         estimator.modalities_ = list(data.names)
         estimator.feature_shapes_ = data.feature_shapes
     return data
+
+
+def _ndim(X):
+    return X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
 
 
 def _fmt_shape(shape):

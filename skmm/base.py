@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -33,7 +33,9 @@ from skmm._data import validate_multimodal
 from skmm.nn.encoders import make_encoder
 from skmm.nn.functional import add_train_noise, expand_patterns
 
-__all__ = ["MultimodalClassifierBase", "MultimodalModule", "fill_doc", "resolve_device"]
+__all__ = [
+    "EmbeddingMixin",
+    "MultimodalClassifierBase", "MultimodalModule", "fill_doc", "resolve_device"]
 
 
 # ---------------------------------------------------------------------------
@@ -348,6 +350,16 @@ COMMON_ATTRIBUTES = """
 """
 
 
+class EmbeddingMixin(TransformerMixin):
+    """``fit_transform`` for classifiers whose ``transform`` returns their
+    float32 embedding (sklearn's TransformerMixin, with the dtype tag set)."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
 def fill_doc(cls):
     """Class decorator: put the shared parameter and attribute docs in a docstring.
 
@@ -545,7 +557,8 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
+        # allow_nan stays False: sklearn means element-wise NaN, skmm accepts only
+        # whole NaN rows (a missing modality) and rejects partial NaN.
         tags.input_tags.dict = True
         tags.input_tags.three_d_array = True
         return tags

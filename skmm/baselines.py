@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from skmm.base import (
+    EmbeddingMixin,
     MultimodalClassifierBase,
     MultimodalModule,
     build_encoders,
@@ -59,7 +60,7 @@ class ConcatFusionModule(MultimodalModule):
 
 
 @fill_doc
-class ConcatFusionClassifier(MultimodalClassifierBase):
+class ConcatFusionClassifier(EmbeddingMixin, MultimodalClassifierBase):
     """Concatenation fusion: the "Concat Fusion" and "Augmentation" baselines.
 
     Each modality is encoded by its own encoder (a two-layer MLP for 2D

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from skmm.base import (
+    EmbeddingMixin,
     MultimodalClassifierBase,
     MultimodalModule,
     build_encoders,
@@ -98,11 +99,13 @@ class RAMLModule(MultimodalModule):
         loss_m = F.cross_entropy(logits, take(y, rows))
         # Eq. 6
         loss = loss_m + self.lambda1 * loss_u + self.lambda2 * loss_d
-        return {"loss": loss, "logits": logits, "loss_M": loss_m, "loss_U": loss_u, "loss_D": loss_d}
+        return {
+            "loss": loss, "logits": logits, "loss_M": loss_m, "loss_U": loss_u, "loss_D": loss_d
+        }
 
 
 @fill_doc
-class RAMLClassifier(MultimodalClassifierBase):
+class RAMLClassifier(EmbeddingMixin, MultimodalClassifierBase):
     """Redundancy-Adaptive Multimodal Learning (RAML) classifier.
 
     Each modality ``m`` is encoded into a Gaussian ``N(mu_m, sigma_m^2)``
