@@ -4,11 +4,22 @@ Nothing here imports scikit-learn; the estimators in :mod:`skmm` wrap these
 modules.
 """
 
-from skmm.nn.encoders import MLPEncoder, make_encoder
+from skmm.nn.encoders import (
+    SEQUENCE_ENCODERS,
+    LSTMEncoder,
+    MLPEncoder,
+    TextCNNEncoder,
+    TransformerEncoder,
+    make_encoder,
+)
 from skmm.nn.functional import add_train_noise, expand_patterns, missing_patterns
 
 __all__ = [
     "MLPEncoder",
+    "LSTMEncoder",
+    "TextCNNEncoder",
+    "TransformerEncoder",
+    "SEQUENCE_ENCODERS",
     "make_encoder",
     "add_train_noise",
     "expand_patterns",
