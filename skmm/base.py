@@ -191,7 +191,7 @@ def build_encoders(encoders, feature_shapes, hidden_sizes):
             f"(modalities: {list(feature_shapes)})."
         )
     return nn.ModuleList(
-        make_encoder(encoders.get(name), shape, hidden_sizes)
+        make_encoder(encoders.get(name), shape, hidden_sizes, name=name)
         for name, shape in feature_shapes.items()
     )
 
@@ -293,11 +293,15 @@ COMMON_PARAMETERS = """
         DataFrame) column names. ``None``: dict input as given, or a flat
         array as one modality.
     encoders : dict, default=None
-        Modality name -> encoder name (``"mlp"``) or a ``torch.nn.Module``
-        with ``out_features``; modalities not named get the default for their
-        shape (``"mlp"`` for 2D features).
+        Modality name -> encoder name or a ``torch.nn.Module`` with
+        ``out_features``. Names: ``"mlp"`` for 2D features; ``"lstm"``,
+        ``"textcnn"`` or ``"transformer"`` for sequences (3D input, see
+        :mod:`skmm.nn`). Modalities not named get the default for their
+        shape: ``"mlp"`` for 2D features, ``"lstm"`` for sequences.
     hidden_sizes : tuple of int, default=(256, 256)
-        Layer widths of the built-in encoders.
+        Layer widths of the built-in encoders: one ``"mlp"`` layer per size;
+        a sequence encoder's output width is the last size (see
+        :func:`skmm.nn.make_encoder`).
     train_noise : float or (float, float), default=None
         Corruption-aware training: with probability ``p`` (0.5 when a single
         number is given) per sample and batch, add Gaussian noise of a std
