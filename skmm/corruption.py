@@ -1,0 +1,811 @@
+"""Transformers that corrupt, mask, split or rescale multimodal data.
+
+Every transformer here takes the same inputs as skmm's estimators (a dict or
+:class:`~skmm.MultimodalData` of 2D or 3D modalities, or a flat 2D array as the
+single modality ``"x"``), keeps missing rows (and sequence padding) as NaN,
+never modifies its input, and returns the input's container form: a flat array
+gives an array of the same float dtype, a dict gives a ``MultimodalData``.
+
+**When corruption acts.** :class:`GaussianNoise`, :class:`FeatureMasking`,
+:class:`ModalityDropout` and :class:`KeepModalities` take
+``apply_on={"transform", "fit_transform", "both"}``. The default,
+``"transform"``, makes ``fit_transform`` the identity and corrupts only in
+``transform``, so that in ``Pipeline([("noise", GaussianNoise(std=0.2)),
+("clf", clf)])`` the classifier is trained on clean data and ``predict`` /
+``score`` see corrupted data: a robustness test in one object.
+``"fit_transform"`` turns the step into training-time augmentation (clean data
+at prediction), ``"both"`` corrupts always. scikit-learn's glossary allows a
+``fit_transform`` that differs from ``fit().transform()`` when documented
+(``TargetEncoder`` is the precedent). Beware that with the default, anything
+that calls ``transform`` on *training* data corrupts it too:
+``GridSearchCV(return_train_score=True)`` reports train scores on corrupted
+data, and ``cross_val_predict`` predicts on corrupted folds. To corrupt a
+test set explicitly, whatever ``apply_on`` says, call :meth:`corrupt`
+(``GaussianNoise(std=0.5, random_state=0).corrupt(X_test)``); it needs no fit.
+
+Random draws are made per call from ``random_state`` (an int gives the same
+draws on every call with the same input). This module imports numpy, scipy and
+scikit-learn only (never torch).
+"""
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils.validation import check_is_fitted
+
+from skmm._data import (
+    MultimodalData,
+    _rows,
+    check_multimodal,
+    restore_like,
+    validate_multimodal,
+)
+
+__all__ = [
+    "FeatureMasking",
+    "GaussianNoise",
+    "KeepModalities",
+    "ModalityDropout",
+    "PerModality",
+    "SplitModalities",
+]
+
+_APPLY_ON = ("transform", "fit_transform", "both")
+
+_APPLY_ON_DOC = """apply_on : {"transform", "fit_transform", "both"}, default="transform"
+        When the corruption acts: ``"transform"`` corrupts in ``transform``
+        only (``fit_transform`` returns a clean copy, so a Pipeline trains on
+        clean data and predicts on corrupted data); ``"fit_transform"``
+        corrupts in ``fit_transform`` only (training-time augmentation);
+        ``"both"`` always. :meth:`corrupt` always corrupts."""
+
+
+def _doc(cls):
+    cls.__doc__ = cls.__doc__.replace("{apply_on}", _APPLY_ON_DOC)
+    return cls
+
+
+def _as_names(value, param):
+    """A modality-name parameter (a str or a sequence of str) as a list."""
+    if isinstance(value, str):
+        return [value]
+    try:
+        names = list(value)
+    except TypeError:
+        raise TypeError(
+            f"{param} must be a modality name or a list of names, got {value!r}."
+        ) from None
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"{param} must hold modality names (str), got {name!r}.")
+    return names
+
+
+def _check_known(owner, names, known, param):
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(
+            f"{type(owner).__name__}: {param} names unknown modalities {unknown}; the data "
+            f"has modalities {list(known)}."
+        )
+
+
+def _selected(owner, names):
+    """Modalities chosen by a ``modalities`` parameter (``None``: all)."""
+    if owner.modalities is None:
+        return list(names)
+    chosen = _as_names(owner.modalities, "modalities")
+    _check_known(owner, chosen, names, "modalities")
+    return chosen
+
+
+def _check_fraction(owner, name, value):
+    if not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:
+        raise ValueError(
+            f"{type(owner).__name__}: {name} must be a number in [0, 1], got {value!r}."
+        )
+
+
+def _is_fitted(estimator):
+    return hasattr(estimator, "modalities_")
+
+
+class _Corruption(TransformerMixin, BaseEstimator):
+    """Shared fit/transform/corrupt logic of the corrupting transformers.
+
+    Subclasses implement ``_check_params(names)`` and ``_corrupt(data)``,
+    which returns new per-modality arrays (it may modify ``data.arrays``: they
+    are fresh copies made by the data layer).
+    """
+
+    def _check_params(self, names):
+        if self.apply_on not in _APPLY_ON:
+            raise ValueError(
+                f"{type(self).__name__}: apply_on must be one of {list(_APPLY_ON)}, got "
+                f"{self.apply_on!r}."
+            )
+
+    def _output(self, X, data, apply):
+        arrays = self._corrupt(data) if apply else list(data.arrays)
+        return restore_like(X, data.names, arrays)
+
+    def fit(self, X, y=None):
+        """Record the modality layout of ``X`` and check the parameters.
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input; a missing modality is a NaN row.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        data = validate_multimodal(self, X, reset=True, dtype=None, fill=np.nan)
+        self._check_params(data.names)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit, then return ``X`` corrupted only if ``apply_on`` is ``"fit_transform"`` or
+        ``"both"`` (a clean copy under the default ``"transform"``).
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input; a missing modality is a NaN row.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray or MultimodalData
+            Same container form as ``X``; a new object.
+        """
+        data = validate_multimodal(self, X, reset=True, dtype=None, fill=np.nan)
+        self._check_params(data.names)
+        return self._output(X, data, self.apply_on in ("fit_transform", "both"))
+
+    def transform(self, X):
+        """Return ``X`` corrupted if ``apply_on`` is ``"transform"`` (default) or ``"both"``,
+        else a clean copy.
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input with the modalities seen in ``fit``.
+
+        Returns
+        -------
+        ndarray or MultimodalData
+            Same container form as ``X``; a new object.
+        """
+        check_is_fitted(self, "modalities_")
+        data = validate_multimodal(self, X, reset=False, dtype=None, fill=np.nan)
+        self._check_params(data.names)
+        return self._output(X, data, self.apply_on in ("transform", "both"))
+
+    def corrupt(self, X):
+        """Corrupt ``X`` whatever ``apply_on`` says: the explicit path for a test set.
+
+        Works on an unfitted transformer too (nothing is recorded); a fitted
+        one checks that ``X`` has the modalities seen in ``fit``.
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input; a missing modality is a NaN row.
+
+        Returns
+        -------
+        ndarray or MultimodalData
+            Same container form as ``X``; a new object.
+        """
+        if _is_fitted(self):
+            data = validate_multimodal(self, X, reset=False, dtype=None, fill=np.nan)
+        else:
+            data = check_multimodal(X, dtype=None, fill=np.nan)
+        self._check_params(data.names)
+        return self._output(X, data, True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # allow_nan stays False, as for the estimators: sklearn means element-wise NaN,
+        # skmm accepts only whole NaN rows (a missing modality) and rejects partial NaN.
+        tags.input_tags.dict = True
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class _RandomCorruption(_Corruption):
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The draws are made per call over the whole input, so transform(X[rows]) is not
+        # transform(X)[rows], and under the default apply_on="transform", fit_transform
+        # (clean) differs from fit().transform() (corrupted) by design. The checks of
+        # subset/order invariance and of fit_transform == fit().transform() cannot hold.
+        tags.non_deterministic = True
+        return tags
+
+
+@_doc
+class GaussianNoise(_RandomCorruption):
+    """Additive Gaussian noise on chosen modalities.
+
+    Adds ``N(0, std**2)`` noise to every value of the present rows of the
+    chosen modalities (for a sequence, of its valid timesteps). Missing rows
+    and padding stay NaN; the other modalities are returned unchanged. This is
+    the corruption of the RAML paper's Table II.
+
+    Parameters
+    ----------
+    std : float, default=0.1
+        Standard deviation of the noise (in the units of the features:
+        standardize first, e.g. with ``PerModality(StandardScaler())``, to
+        make it relative).
+    modalities : str or list of str, default=None
+        Modalities to corrupt; ``None`` corrupts all.
+    {apply_on}
+    random_state : int, RandomState instance or None, default=None
+        Seeds the noise; an int gives the same noise on every call.
+
+    Attributes
+    ----------
+    modalities_ : list of str
+        Modality names seen in ``fit``.
+    feature_shapes_ : dict
+        Per-modality feature shape seen in ``fit``.
+    n_features_in_ : int
+        Number of columns, when ``X`` was a flat 2D array.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
+
+    See Also
+    --------
+    FeatureMasking : Zero random features or timesteps.
+    ModalityDropout : Drop whole modalities at random.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import GaussianNoise
+    >>> X = {"a": np.zeros((3, 2)), "b": np.ones((3, 1))}
+    >>> X["a"][1] = np.nan  # "a" missing for sample 1
+    >>> noise = GaussianNoise(std=0.5, modalities="a", random_state=0).fit(X)
+    >>> noise.transform(X)["b"].tolist()  # not chosen: unchanged
+    [[1.0], [1.0], [1.0]]
+    >>> np.isnan(noise.transform(X)["a"][1]).all()  # missing stays missing
+    np.True_
+    >>> bool((noise.fit_transform(X)["a"][0] == 0).all())  # default: clean in fit_transform
+    True
+    """
+
+    def __init__(self, std=0.1, modalities=None, apply_on="transform", random_state=None):
+        self.std = std
+        self.modalities = modalities
+        self.apply_on = apply_on
+        self.random_state = random_state
+
+    def _check_params(self, names):
+        super()._check_params(names)
+        if not isinstance(self.std, numbers.Real) or not self.std >= 0:
+            raise ValueError(f"GaussianNoise: std must be a non-negative number, got {self.std!r}.")
+        _selected(self, names)
+
+    def _corrupt(self, data):
+        rng = check_random_state(self.random_state)
+        chosen = _selected(self, data.names)
+        out = list(data.arrays)
+        for m, name in enumerate(data.names):
+            if name in chosen:
+                arr = out[m]
+                # NaN + noise is NaN: missing rows and padding timesteps stay NaN.
+                arr += (self.std * rng.standard_normal(arr.shape)).astype(arr.dtype, copy=False)
+        return out
+
+
+@_doc
+class FeatureMasking(_RandomCorruption):
+    """Set random features (2D) or whole timesteps (sequences) to zero.
+
+    For a 2D modality each value of a present row is zeroed independently
+    with probability ``p``. For a sequence modality each *valid timestep* of a
+    present sample is zeroed as a whole with probability ``p`` (word masking,
+    the RAML paper's Table III); padding stays NaN. Missing rows stay NaN, and
+    a masked row is still present (zeros, not NaN).
+
+    Parameters
+    ----------
+    p : float, default=0.1
+        Masking probability, in ``[0, 1]``.
+    modalities : str or list of str, default=None
+        Modalities to mask; ``None`` masks all.
+    {apply_on}
+    random_state : int, RandomState instance or None, default=None
+        Seeds the masks; an int gives the same masks on every call.
+
+    Attributes
+    ----------
+    modalities_ : list of str
+        Modality names seen in ``fit``.
+    feature_shapes_ : dict
+        Per-modality feature shape seen in ``fit``.
+    n_features_in_ : int
+        Number of columns, when ``X`` was a flat 2D array.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
+
+    See Also
+    --------
+    GaussianNoise : Additive noise.
+    ModalityDropout : Drop whole modalities at random.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import FeatureMasking
+    >>> words = np.ones((2, 4, 3))
+    >>> words[1, 2:] = np.nan  # sample 1 has 2 valid timesteps, then padding
+    >>> out = FeatureMasking(p=1.0).corrupt({"text": words})["text"]
+    >>> (out == 0).all(axis=2).sum(axis=1).tolist()  # zeroed timesteps per sample
+    [4, 2]
+    >>> bool(np.isnan(out[1, 2:]).all())  # padding untouched
+    True
+    """
+
+    def __init__(self, p=0.1, modalities=None, apply_on="transform", random_state=None):
+        self.p = p
+        self.modalities = modalities
+        self.apply_on = apply_on
+        self.random_state = random_state
+
+    def _check_params(self, names):
+        super()._check_params(names)
+        _check_fraction(self, "p", self.p)
+        _selected(self, names)
+
+    def _corrupt(self, data):
+        rng = check_random_state(self.random_state)
+        chosen = _selected(self, data.names)
+        out = list(data.arrays)
+        for m, name in enumerate(data.names):
+            if name not in chosen:
+                continue
+            arr = out[m]
+            if arr.ndim == 2:
+                hit = (rng.random_sample(arr.shape) < self.p) & data.mask[:, m, None]
+            else:  # whole valid timesteps
+                n, n_steps, _ = arr.shape
+                valid = np.arange(n_steps) < data.lengths[m][:, None]
+                hit = (rng.random_sample((n, n_steps)) < self.p) & valid
+            arr[hit] = 0
+        return out
+
+
+@_doc
+class ModalityDropout(_RandomCorruption):
+    """Mark modalities missing at random, at a per-modality rate.
+
+    Each present modality of each sample is set missing (a NaN row) with
+    probability ``rates[m]``. A sample never loses all its modalities: when
+    the draws would drop every present modality of a sample, one of its
+    present modalities, chosen uniformly at random, is kept. With high rates
+    the realized rates are therefore a little below the nominal ones (with
+    ``M`` modalities at rate ``r`` on complete data: ``r - r**M / M``). A
+    single-modality input is never changed.
+
+    Parameters
+    ----------
+    rates : float or dict, default=0.5
+        Missing rate in ``[0, 1]``: one number for every modality, or a dict
+        modality name -> rate (modalities not named keep rate 0).
+    {apply_on}
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws; an int gives the same pattern on every call.
+
+    Attributes
+    ----------
+    modalities_ : list of str
+        Modality names seen in ``fit``.
+    feature_shapes_ : dict
+        Per-modality feature shape seen in ``fit``.
+    n_features_in_ : int
+        Number of columns, when ``X`` was a flat 2D array.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
+
+    See Also
+    --------
+    KeepModalities : A fixed missing pattern.
+    MissingPatternAugmenter : Replicate samples with missing patterns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import ModalityDropout
+    >>> X = {"a": np.ones((1000, 2)), "b": np.ones((1000, 3))}
+    >>> out = ModalityDropout(rates={"a": 0.3}, random_state=0).corrupt(X)
+    >>> round(float(np.isnan(out["a"][:, 0]).mean()), 1), bool(np.isnan(out["b"]).any())
+    (0.3, False)
+    """
+
+    def __init__(self, rates=0.5, apply_on="transform", random_state=None):
+        self.rates = rates
+        self.apply_on = apply_on
+        self.random_state = random_state
+
+    def _rates(self, names):
+        if isinstance(self.rates, dict):
+            _check_known(self, list(self.rates), names, "rates")
+            for rate in self.rates.values():
+                _check_fraction(self, "each rate", rate)
+            return np.array([float(self.rates.get(n, 0.0)) for n in names])
+        _check_fraction(self, "rates", self.rates)
+        return np.full(len(names), float(self.rates))
+
+    def _check_params(self, names):
+        super()._check_params(names)
+        self._rates(names)
+
+    def _corrupt(self, data):
+        rng = check_random_state(self.random_state)
+        mask = data.mask
+        kept = mask & ~(rng.random_sample(mask.shape) < self._rates(data.names))
+        emptied = np.flatnonzero(~kept.any(1))
+        if emptied.size:
+            # Keep one present modality, chosen uniformly, of each sample that lost all.
+            keys = rng.random_sample((emptied.size, mask.shape[1]))
+            keys[~mask[emptied]] = -1.0
+            kept[emptied, keys.argmax(1)] = True
+        out = list(data.arrays)
+        for m in range(len(out)):
+            out[m][mask[:, m] & ~kept[:, m]] = np.nan
+        return out
+
+
+@_doc
+class KeepModalities(_Corruption):
+    """A fixed missing pattern: every modality not named becomes missing.
+
+    Deterministic; the test-time patterns of the RAML paper's Table I (see
+    :func:`skmm.evaluation.missing_pattern_scores`).
+
+    Parameters
+    ----------
+    names : str or list of str
+        Modalities to keep; every other modality is set to NaN rows.
+    {apply_on}
+
+    Attributes
+    ----------
+    modalities_ : list of str
+        Modality names seen in ``fit``.
+    feature_shapes_ : dict
+        Per-modality feature shape seen in ``fit``.
+    n_features_in_ : int
+        Number of columns, when ``X`` was a flat 2D array.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
+
+    Raises
+    ------
+    ValueError
+        At transform, when a sample has none of the kept modalities present
+        (it would have no modality left).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import KeepModalities
+    >>> X = {"a": np.ones((2, 2)), "b": np.ones((2, 1)), "c": np.ones((2, 1))}
+    >>> out = KeepModalities(["a", "c"]).corrupt(X)
+    >>> {k: bool(np.isnan(v).all()) for k, v in out.items()}
+    {'a': False, 'b': True, 'c': False}
+    """
+
+    def __init__(self, names, apply_on="transform"):
+        self.names = names
+        self.apply_on = apply_on
+
+    def _check_params(self, names):
+        super()._check_params(names)
+        keep = _as_names(self.names, "names")
+        if not keep:
+            raise ValueError("KeepModalities: names must name at least one modality to keep.")
+        _check_known(self, keep, names, "names")
+        return keep
+
+    def _corrupt(self, data):
+        keep = self._check_params(data.names)
+        kept = np.array([n in keep for n in data.names])
+        left = (data.mask & kept).any(1)
+        if not left.all():
+            raise ValueError(
+                f"KeepModalities({keep}) leaves rows {_rows(~left)} with no present modality "
+                "(none of the kept modalities is present there)."
+            )
+        return [
+            arr if keep_m else np.full_like(arr, np.nan)
+            for arr, keep_m in zip(data.arrays, kept)
+        ]
+
+
+def _present_part(data, m):
+    """Selector of the present rows (2D) or valid timesteps (3D) of modality ``m``.
+
+    Returns a boolean index over the first axis (2D) or the first two axes
+    (3D) and, per selected row, the sample it belongs to.
+    """
+    if data.arrays[m].ndim == 2:
+        sel = data.mask[:, m]
+        return sel, np.flatnonzero(sel)
+    n_steps = data.arrays[m].shape[1]
+    sel = np.arange(n_steps) < data.lengths[m][:, None]
+    return sel, np.nonzero(sel)[0]
+
+
+def _dense(result):
+    if sp.issparse(result):
+        result = result.toarray()
+    result = np.asarray(result)
+    if result.ndim == 1:
+        result = result.reshape(-1, 1)
+    if result.dtype.kind != "f":
+        result = result.astype(np.float64)
+    return result
+
+
+class PerModality(TransformerMixin, BaseEstimator):
+    """Apply a separate clone of a scikit-learn transformer to each modality.
+
+    Each chosen modality gets its own clone of ``transformer``, fitted on that
+    modality's present rows only (for a sequence modality: on its valid
+    timesteps stacked into one 2D array). Missing rows pass through as NaN
+    rows and sequence padding stays NaN, so the output keeps the input's
+    missing pattern; the feature dimension may change (e.g. with ``PCA``). A
+    modality with no present row at transform gives all-NaN rows of the
+    fitted output width. Sparse transformer output is made dense.
+
+    Parameters
+    ----------
+    transformer : estimator object
+        A scikit-learn transformer (``StandardScaler()``, ``PCA(10)``, ...).
+        For supervised transformers ``y`` is passed along (per timestep: the
+        label of its sample).
+    modalities : str or list of str, default=None
+        Modalities to transform; the others pass through unchanged. ``None``
+        transforms all.
+
+    Attributes
+    ----------
+    transformers_ : dict
+        Modality name -> fitted clone of ``transformer``.
+    modalities_ : list of str
+        Modality names seen in ``fit``.
+    feature_shapes_ : dict
+        Per-modality feature shape seen in ``fit``.
+    n_features_in_ : int
+        Number of columns, when ``X`` was a flat 2D array.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> from skmm import PerModality
+    >>> rng = np.random.RandomState(0)
+    >>> X = {"a": rng.randn(20, 5), "b": rng.randn(20, 3)}
+    >>> X["a"][:4] = np.nan  # "a" missing for four samples
+    >>> out = PerModality(PCA(n_components=2)).fit_transform(X)
+    >>> out["a"].shape, out["b"].shape
+    ((20, 2), (20, 2))
+    >>> bool(np.isnan(out["a"][:4]).all())
+    True
+    """
+
+    def __init__(self, transformer, modalities=None):
+        self.transformer = transformer
+        self.modalities = modalities
+
+    def _fit(self, X, y, transform):
+        data = validate_multimodal(self, X, reset=True, dtype=None, fill=np.nan)
+        chosen = _selected(self, data.names)
+        if y is not None:
+            y = np.asarray(y)
+            if y.shape[0] != data.n_samples:
+                raise ValueError(
+                    f"Found input variables with inconsistent numbers of samples: "
+                    f"[{data.n_samples}, {y.shape[0]}]"
+                )
+        self.transformers_ = {}
+        self._n_out = {}
+        outputs = list(data.arrays)
+        for m, name in enumerate(data.names):
+            if name not in chosen:
+                continue
+            sel, owner = _present_part(data, m)
+            rows = data.arrays[m][sel]
+            if rows.shape[0] == 0:
+                raise ValueError(
+                    f"PerModality: modality {name!r} has no present sample to fit on."
+                )
+            part_y = None if y is None else y[owner]
+            est = clone(self.transformer)
+            if transform:
+                result = _dense(est.fit_transform(rows, part_y))
+            else:
+                est.fit(rows, part_y)
+                result = _dense(est.transform(rows[:1]))
+            self.transformers_[name] = est
+            self._n_out[name] = result.shape[1]
+            if transform:
+                outputs[m] = self._place(data, m, sel, result)
+        return data, outputs
+
+    def _place(self, data, m, sel, result):
+        arr = data.arrays[m]
+        out = np.full(arr.shape[:-1] + (result.shape[1],), np.nan, dtype=result.dtype)
+        out[sel] = result
+        return out
+
+    def fit(self, X, y=None):
+        """Fit one clone of ``transformer`` per chosen modality, on its present rows.
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input; a missing modality is a NaN row.
+        y : array-like of shape (n_samples,), default=None
+            Passed to supervised transformers.
+
+        Returns
+        -------
+        self
+        """
+        self._fit(X, y, transform=False)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit, and transform with each clone's own ``fit_transform``.
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input; a missing modality is a NaN row.
+        y : array-like of shape (n_samples,), default=None
+            Passed to supervised transformers.
+
+        Returns
+        -------
+        ndarray or MultimodalData
+            Same container form as ``X``.
+        """
+        data, outputs = self._fit(X, y, transform=True)
+        return restore_like(X, data.names, outputs)
+
+    def transform(self, X):
+        """Transform the present rows of each modality; missing rows stay NaN.
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input with the modalities seen in ``fit``.
+
+        Returns
+        -------
+        ndarray or MultimodalData
+            Same container form as ``X``.
+        """
+        check_is_fitted(self, "transformers_")
+        data = validate_multimodal(self, X, reset=False, dtype=None, fill=np.nan)
+        outputs = list(data.arrays)
+        for m, name in enumerate(data.names):
+            if name not in self.transformers_:
+                continue
+            sel, _ = _present_part(data, m)
+            if sel.any():
+                result = _dense(self.transformers_[name].transform(data.arrays[m][sel]))
+            else:  # nothing present: all-NaN rows of the fitted width
+                result = np.empty((0, self._n_out[name]), dtype=data.arrays[m].dtype)
+            outputs[m] = self._place(data, m, sel, result)
+        return restore_like(X, data.names, outputs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.transformer)
+        tags.input_tags.dict = True
+        tags.input_tags.three_d_array = True
+        tags.non_deterministic = inner.non_deterministic
+        if inner.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = list(inner.transformer_tags.preserves_dtype)
+        return tags
+
+
+class SplitModalities(TransformerMixin, BaseEstimator):
+    """Split the columns of a flat 2D array or DataFrame into modalities.
+
+    A stateless wrapper of :func:`skmm.as_multimodal` (values checked by the
+    data layer) so that a Pipeline can start from tabular data:
+    ``make_pipeline(SplitModalities(spec), PerModality(StandardScaler()),
+    RAMLClassifier())``. Dict input with ``modalities=None`` passes through
+    (as a validated copy).
+
+    Parameters
+    ----------
+    modalities : dict, default=None
+        Modality name -> column indices, a ``slice`` or (for a DataFrame)
+        column names. ``None`` makes a flat array the single modality ``"x"``.
+
+    Attributes
+    ----------
+    modalities_ : list of str
+        Modality names seen in ``fit``.
+    feature_shapes_ : dict
+        Per-modality feature shape seen in ``fit``.
+    n_features_in_ : int
+        Number of columns, when ``X`` was a flat 2D array.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import SplitModalities
+    >>> X = np.arange(12.0).reshape(3, 4)
+    >>> Xm = SplitModalities({"a": [0], "b": slice(1, 4)}).transform(X)
+    >>> Xm
+    MultimodalData({a: (3, 1), b: (3, 3)}, n_samples=3)
+    """
+
+    def __init__(self, modalities=None):
+        self.modalities = modalities
+
+    def fit(self, X, y=None):
+        """Check ``X`` against the spec and record the layout.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), DataFrame or dict
+            The input.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        validate_multimodal(
+            self, X, reset=True, modalities=self.modalities, dtype=None, fill=np.nan
+        )
+        return self
+
+    def transform(self, X):
+        """Split ``X`` into a :class:`~skmm.MultimodalData`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), DataFrame or dict
+            The input (with the columns seen in ``fit``, if fitted).
+
+        Returns
+        -------
+        MultimodalData
+        """
+        data = validate_multimodal(
+            self, X, reset=False, modalities=self.modalities, dtype=None, fill=np.nan
+        )
+        return MultimodalData(dict(zip(data.names, data.arrays)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.dict = True
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = []  # the output is not an array
+        return tags
