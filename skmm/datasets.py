@@ -249,7 +249,8 @@ def make_multimodal_classification(
     sequence : dict, default=None
         Modality name -> number of timesteps ``T`` (fixed length) or a pair
         ``(T_min, T_max)`` (lengths drawn uniformly, NaN padding at the end up
-        to ``T_max``). A sequence modality is a ``(n_samples, T, n_features)``
+        to ``T_max``); modalities not named are 2D. An int makes every
+        modality a sequence of that length. A sequence modality is a ``(n_samples, T, n_features)``
         array whose every valid timestep is the modality's latent signal plus
         independent noise of std ``noise``, so pooling over time averages the
         noise out.
