@@ -71,21 +71,26 @@ def test_benchmark_quick_on_digits(capsys):
 
 def test_benchmark_on_npz_with_missing_values_plot_and_json(tmp_path, capsys):
     X, y = make_multimodal_classification(
-        300, 3, {"img": 8, "txt": 5}, missing_rates={"txt": 0.2}, random_state=0
+        300, 3, {"img": 8, "txt": 5}, missing_rates={"txt": 0.2}, sequence={"txt": (2, 6)},
+        random_state=0,
     )
     path = tmp_path / "data.npz"
     np.savez(path, img=X["img"], y=y, txt=X["txt"])
     png, out_json = tmp_path / "out.png", tmp_path / "out.json"
     argv = [
         "benchmark", "--dataset", str(path), "--estimators", "concat-aug", "--quick",
-        "--no-progress", "--noise-levels", "0,3", "--plot", str(png), "--json", str(out_json),
+        "--noise-levels", "0,3", "--plot", str(png), "--json", str(out_json),
         "--seed", "1",
     ]
     assert main(argv) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "Modalities: img (8,), txt (6, 5)" in out
+    assert "concat-aug: training" in captured.err  # progress bars go to stderr
+    assert "concat-aug: training" not in out
     # The command's split; the pattern "txt" is scored on the test samples that have "txt".
     _, test = train_test_split(np.arange(300), test_size=0.3, stratify=y, random_state=1)
-    counts = [90, int((~np.isnan(X["txt"][test]).all(1)).sum()), 90]
+    counts = [90, int((~np.isnan(X["txt"][test]).all((1, 2))).sum()), 90]
     assert counts[1] < 90
     scores, _ = _check_tables(out, ["img", "txt"], ["concat-aug"], [0, 3], counts=counts)
     assert scores[-2, 0] > 0.6  # chance: 1/3
