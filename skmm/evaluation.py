@@ -31,13 +31,19 @@ __all__ = ["corruption_scores", "missing_pattern_scores", "summarize_by_size"]
 # ---------------------------------------------------------------------------
 
 
+def _pandas():
+    """pandas, or None when it is not installed (an optional dependency)."""
+    try:
+        import pandas
+    except ImportError:
+        return None
+    return pandas
+
+
 def _make_table(columns):
     columns = {k: _column(v) for k, v in columns.items()}
-    try:
-        import pandas as pd
-    except ImportError:
-        return columns
-    return pd.DataFrame(columns)
+    pd = _pandas()
+    return columns if pd is None else pd.DataFrame(columns)
 
 
 def _column(values):
@@ -260,11 +266,8 @@ def summarize_by_size(table):
             summary.setdefault(name, []).append(values.mean() if values.size else np.nan)
     out = {k: _column(v) for k, v in summary.items()}
     out["n_present"] = np.array(summary["n_present"], dtype=object)
-    try:
-        import pandas as pd
-    except ImportError:
-        return out
-    return pd.DataFrame(out)
+    pd = _pandas()
+    return out if pd is None else pd.DataFrame(out)
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,183 @@
+"""Robustness evaluation: missing-pattern tables, their summary, corruption curves."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import FunctionTransformer
+
+from skmm import (
+    FeatureMasking,
+    GaussianNoise,
+    KeepModalities,
+    ModalityDropout,
+    MultimodalData,
+    RAMLClassifier,
+    evaluation,
+)
+from skmm.evaluation import corruption_scores, missing_pattern_scores, summarize_by_size
+
+PARAMS = dict(max_epochs=5, lr=1e-2, hidden_sizes=(16,), latent_dim=8, batch_size=32,
+              random_state=0)
+
+
+def _task(n=150, seed=0):
+    """Only modality "a" is informative."""
+    rng = np.random.RandomState(seed)
+    y = np.tile([0, 1, 2], n // 3)
+    centers = np.array([[0, 0], [3, 0], [0, 3]])
+    return (
+        MultimodalData(a=centers[y] + 0.5 * rng.randn(n, 2), b=rng.randn(n, 3),
+                       c=rng.randn(n, 2)),
+        y,
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = _task()
+    return RAMLClassifier(**PARAMS).fit(X, y), X, y
+
+
+def test_missing_pattern_scores_table(fitted):
+    clf, X, y = fitted
+    before = {k: v.copy() for k, v in X.items()}
+    table = missing_pattern_scores(clf, X, y)
+    assert isinstance(table, pd.DataFrame)
+    assert list(table.columns) == ["pattern", "n_present", "n_samples", "score"]
+    assert len(table) == 2**3 - 1
+    assert table["pattern"].tolist() == [
+        ("a",), ("b",), ("c",), ("a", "b"), ("a", "c"), ("b", "c"), ("a", "b", "c")
+    ]
+    assert table["n_present"].tolist() == [1, 1, 1, 2, 2, 2, 3]
+    assert (table["n_samples"] == 150).all()
+    # the scores are those of KeepModalities applied by hand
+    for pattern, score in zip(table["pattern"], table["score"]):
+        assert score == clf.score(KeepModalities(list(pattern)).corrupt(X), y)
+    # only "a" is informative: every pattern with "a" beats every pattern without it
+    with_a = table["pattern"].map(lambda p: "a" in p)
+    assert table.loc[with_a, "score"].min() > table.loc[~with_a, "score"].max() + 0.3
+    for k in X:
+        np.testing.assert_array_equal(X[k], before[k])
+
+
+def test_summary_by_size(fitted):
+    clf, X, y = fitted
+    table = missing_pattern_scores(clf, X, y)
+    summary = summarize_by_size(table)
+    assert summary["n_present"].tolist() == [1, 2, 3, "all"]
+    assert summary["n_patterns"].tolist() == [3, 3, 1, 7]
+    s = table["score"].to_numpy()
+    np.testing.assert_allclose(
+        summary["score"], [s[:3].mean(), s[3:6].mean(), s[6], s.mean()]
+    )
+
+
+def test_explicit_patterns_scoring_and_multimetric(fitted):
+    clf, X, y = fitted
+    table = missing_pattern_scores(clf, X, y, patterns=[("b", "a"), "c"], scoring="accuracy")
+    assert table["pattern"].tolist() == [("a", "b"), ("c",)]  # in the data's order
+    assert table["score"].iloc[0] == clf.score(KeepModalities(["a", "b"]).corrupt(X), y)
+    multi = missing_pattern_scores(clf, X, y, patterns=[("a",)],
+                                   scoring=["accuracy", "balanced_accuracy"])
+    assert list(multi.columns) == [
+        "pattern", "n_present", "n_samples", "score_accuracy", "score_balanced_accuracy"
+    ]
+    assert summarize_by_size(multi)["score_accuracy"].tolist() == [
+        multi["score_accuracy"].iloc[0]
+    ] * 2
+    with pytest.raises(ValueError, match=r"each pattern must be a non-empty tuple .*\('q',\)"):
+        missing_pattern_scores(clf, X, y, patterns=[("q",)])
+
+
+def test_incomplete_test_data_scores_samples_that_keep_a_modality(fitted):
+    clf, X, y = fitted
+    X = X.copy()
+    X["a"] = X["a"].copy()
+    X["a"][:30] = np.nan
+    table = missing_pattern_scores(clf, X, y)
+    n = dict(zip(table["pattern"], table["n_samples"]))
+    assert n[("a",)] == 120 and n[("b",)] == 150 and n[("a", "b")] == 150
+    rows = np.arange(30, 150)
+    expected = clf.score(KeepModalities("a").corrupt(X[rows]), y[rows])
+    assert table["score"].iloc[0] == expected
+    only_a = {"a": X["a"][:30] * 0 + np.nan, "b": X["b"][:30], "c": X["c"][:30]}
+    only_a["a"][0] = 1.0
+    table = missing_pattern_scores(clf, only_a, y[:30], patterns=[("a",)])
+    assert table["n_samples"].tolist() == [1]
+
+
+def test_dict_tables_without_pandas(fitted, monkeypatch):
+    clf, X, y = fitted
+    monkeypatch.setattr(evaluation, "_pandas", lambda: None)  # as if pandas were absent
+    table = missing_pattern_scores(clf, X, y)
+    assert isinstance(table, dict) and list(table) == ["pattern", "n_present", "n_samples",
+                                                       "score"]
+    assert table["pattern"].dtype == object and table["pattern"][3] == ("a", "b")
+    np.testing.assert_array_equal(table["n_present"], [1, 1, 1, 2, 2, 2, 3])
+    summary = summarize_by_size(table)
+    assert isinstance(summary, dict) and summary["n_present"].tolist() == [1, 2, 3, "all"]
+    curve = corruption_scores(clf, X, y, GaussianNoise(random_state=0), "std", [0.0, 1.0])
+    assert isinstance(curve, dict) and curve["std"].tolist() == [0.0, 1.0]
+
+
+def test_flat_array_with_estimator_spec():
+    X, y = _task()
+    flat = np.hstack([X["a"], X["b"], X["c"]])
+    spec = {"a": [0, 1], "b": slice(2, 5), "c": [5, 6]}
+    clf = RAMLClassifier(modalities=spec, **PARAMS).fit(flat, y)
+    table = missing_pattern_scores(clf, flat, y)
+    assert len(table) == 7
+    dropped = flat.copy()
+    dropped[:, 2:] = np.nan  # pattern ("a",) by hand, in the flat form
+    assert table["score"].iloc[0] == clf.score(dropped, y)
+    curve = corruption_scores(clf, flat, y, GaussianNoise(modalities="b", random_state=0),
+                              "std", [0.0, 0.5])
+    noisy = GaussianNoise(std=0.5, modalities="b", random_state=0).corrupt(X)
+    assert curve["score"].iloc[1] == clf.score(np.hstack([noisy["a"], noisy["b"], noisy["c"]]), y)
+    # a DataFrame with a spec by column names
+    df = pd.DataFrame(flat, columns=[f"f{i}" for i in range(7)])
+    spec_df = {"a": ["f0", "f1"], "b": ["f2", "f3", "f4"], "c": ["f5", "f6"]}
+    clf_df = RAMLClassifier(modalities=spec_df, **PARAMS).fit(df, y)
+    table_df = missing_pattern_scores(clf_df, df, y)
+    assert table_df["score"].iloc[0] == clf_df.score(df.assign(f2=np.nan, f3=np.nan,
+                                                               f4=np.nan, f5=np.nan,
+                                                               f6=np.nan), y)
+
+
+def test_corruption_scores(fitted):
+    clf, X, y = fitted
+    before = {k: v.copy() for k, v in X.items()}
+    noise = GaussianNoise(modalities="a", random_state=0)
+    table = corruption_scores(clf, X, y, noise, "std", [0.0, 1.0, 4.0])
+    assert list(table.columns) == ["std", "score"] and table["std"].tolist() == [0.0, 1.0, 4.0]
+    assert table["score"].iloc[0] == clf.score(X, y)
+    assert table["score"].iloc[1] == clf.score(noise.set_params(std=1.0).corrupt(X), y)
+    assert table["score"].iloc[0] > table["score"].iloc[2] + 0.2
+    assert noise.std == 1.0 and not hasattr(noise, "modalities_")  # clones are used
+    masking = corruption_scores(clf, X, y, FeatureMasking(modalities="a", random_state=0), "p",
+                                [0.0, 1.0], scoring="accuracy")
+    assert masking["score"].iloc[0] == clf.score(X, y) and masking["score"].iloc[1] < 0.5
+    dropout = corruption_scores(clf, X, y, ModalityDropout(random_state=0), "rates",
+                                [{"a": 0.0}, {"a": 1.0}])
+    assert dropout["score"].iloc[0] > dropout["score"].iloc[1] + 0.3
+    for k in X:
+        np.testing.assert_array_equal(X[k], before[k])
+    # a transformer without corrupt(): fitted on X, then its transform
+    half = FunctionTransformer(lambda Z: MultimodalData({k: v * 0.5 for k, v in Z.items()}))
+    table = corruption_scores(clf, X, y, half, "validate", [False])
+    assert table["score"].iloc[0] == clf.score(MultimodalData({k: v * 0.5 for k, v in
+                                                               X.items()}), y)
+    with pytest.raises(ValueError, match="Invalid parameter 'sd' for estimator GaussianNoise"):
+        corruption_scores(clf, X, y, noise, "sd", [1.0])
+    with pytest.raises(ValueError, match="values is empty"):
+        corruption_scores(clf, X, y, noise, "std", [])
+
+
+def test_any_estimator_with_score():
+    rng = np.random.RandomState(0)
+    y = np.tile([0, 1], 50)
+    flat = y[:, None] + 0.1 * rng.randn(100, 2)
+    clf = LogisticRegression().fit(flat, y)
+    table = missing_pattern_scores(clf, flat, y)
+    assert table["pattern"].tolist() == [("x",)] and table["score"].iloc[0] == 1.0
