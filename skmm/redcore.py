@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from skmm.base import (
+    EmbeddingMixin,
     MultimodalClassifierBase,
     MultimodalModule,
     build_encoders,
@@ -117,6 +118,7 @@ def project_eta(v, xi1, xi2, p=2):
         j = int(arr.argmax())
         out[j] = (xi2**p - (n - 1) * xi1**p) ** (1.0 / p)
     else:
+        arr = arr / arr.max()  # scale-free; the largest free coordinate is 1 (no underflow)
         free = arr > 0  # t * v_i <= 0 < xi1 for every t > 0: fixed from the start
         while free.any():
             remaining = xi2**p - (n - free.sum()) * xi1**p
@@ -255,7 +257,12 @@ class RedCoreModule(MultimodalModule):
             feat = enc(x, batch.lengths[m])
             mus.append(self.mu_heads[m](feat))
             logvars.append(self.logvar_heads[m](feat))
-        return torch.stack(mus, 1), torch.stack(logvars, 1), batch.mask  # (n, M, d) x2
+        # A missing modality has no z_bar: zero its (mu, logvar) so that its content can
+        # reach nothing downstream (and its KL to N(0, I) is exactly 0).
+        present = batch.mask[..., None]
+        mu, logvar = torch.stack(mus, 1), torch.stack(logvars, 1)  # (n, M, d)
+        zero = torch.zeros_like(mu)
+        return torch.where(present, mu, zero), torch.where(present, logvar, zero), batch.mask
 
     def represent(self, z_bar, mask):
         """Eq. 1: ``z^m = z_bar^m`` where present, the cross-modal ``z_hat^m`` where missing.
@@ -298,7 +305,6 @@ class RedCoreModule(MultimodalModule):
     def losses(self, encoded, y, rows, mask):
         mu, logvar, batch_mask = encoded
         n, n_mod, _ = mu.shape
-        present = batch_mask.to(mu.dtype)
         if self.training:  # reparameterization trick (supplement B)
             z_bar = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         else:
@@ -306,7 +312,7 @@ class RedCoreModule(MultimodalModule):
         # Eq. 3, KL term: KL(N(mu, sigma^2) || N(0, I)) summed over the d dimensions and
         # the present modalities, averaged over samples (missing modalities have no z_bar).
         kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
-        loss_kl = (kl * present).sum(1).mean()
+        loss_kl = torch.where(batch_mask, kl, torch.zeros_like(kl)).sum(1).mean()
         # Eq. 1 on every (augmented) training row.
         z_bar_rows = take(z_bar, rows)
         z, z_hat = self.represent(z_bar_rows, mask)
@@ -319,11 +325,12 @@ class RedCoreModule(MultimodalModule):
             loss_ce = loss_ce + F.cross_entropy(dec(z[:, m]), y_rows)
         # Imputation loss L_MSE^m = (1/N_m) sum_n ||z_bar^m - z_hat^m||^2 over the rows whose
         # modality m was observed (a modality hidden by augmentation still supervises).
-        observed = take(batch_mask, rows).to(mu.dtype)  # (rows, M)
+        observed = take(batch_mask, rows)  # (rows, M)
         n_obs = observed.sum(0)
         if n_mod > 1:
             sq = (z_hat - z_bar_rows).pow(2).sum(-1)  # (rows, M)
-            mse = (sq * observed).sum(0) / n_obs.clamp(min=1.0)
+            sq = torch.where(observed, sq, torch.zeros_like(sq))
+            mse = sq.sum(0) / n_obs.clamp(min=1).to(sq.dtype)
         else:
             mse = torch.zeros(n_mod, dtype=mu.dtype, device=mu.device)
         if self.training:
@@ -370,7 +377,7 @@ class RedCoreModule(MultimodalModule):
 
 
 @fill_doc
-class RedCoreClassifier(MultimodalClassifierBase):
+class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
     """RedCore: relative-advantage-aware cross-modal representation learning.
 
     Trains directly on samples with missing modalities (imperfect data
