@@ -60,7 +60,9 @@ _APPLY_ON_DOC = """apply_on : {"transform", "fit_transform", "both"}, default="t
         only (``fit_transform`` returns a clean copy, so a Pipeline trains on
         clean data and predicts on corrupted data); ``"fit_transform"``
         corrupts in ``fit_transform`` only (training-time augmentation);
-        ``"both"`` always. :meth:`corrupt` always corrupts."""
+        ``"both"`` always. :meth:`corrupt` always corrupts. Under the default,
+        ``GridSearchCV(return_train_score=True)`` train scores and
+        ``cross_val_predict`` see corrupted data too (they call ``transform``)."""
 
 
 def _doc(cls):
