@@ -87,7 +87,9 @@ class MissingPatternAugmenter(BaseEstimator):
     With ``patterns="all"`` a complete sample thus gives ``2**M - 1`` copies;
     a sample with missing modalities gives fewer, some of them identical
     (e.g. ``{a, b}`` and ``{a}`` are the same copy when ``b`` is missing).
-    This is the same training set as the estimators' own ``augment="all"``.
+    These are the same (sample, pattern) pairs as the estimators' own
+    ``augment="all"`` (RAMLClassifier's, though, computes its unimodal and
+    sparsity loss terms once per sample, not once per copy).
 
     Use it in ``imblearn.pipeline.Pipeline``: the step runs at fit time only.
     **Prefer the estimators' own ``augment`` parameter** (RAMLClassifier,
@@ -130,8 +132,8 @@ class MissingPatternAugmenter(BaseEstimator):
     >>> X_res, y_res = MissingPatternAugmenter().fit_resample(X, y)
     >>> X_res.shape, y_res.shape  # 2**2 - 1 = 3 copies of each sample
     ((12,), (12,))
-    >>> np.isnan(X_res["b"][:4]).all()  # the first pattern keeps "a" only
-    np.True_
+    >>> bool(np.isnan(X_res["b"][:4]).all())  # the first pattern keeps "a" only
+    True
     """
 
     def __init__(self, patterns="all", random_state=None):
