@@ -1,5 +1,8 @@
 """Robustness evaluation: missing-pattern tables, their summary, corruption curves."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -181,3 +184,12 @@ def test_any_estimator_with_score():
     clf = LogisticRegression().fit(flat, y)
     table = missing_pattern_scores(clf, flat, y)
     assert table["pattern"].tolist() == [("x",)] and table["score"].iloc[0] == 1.0
+
+
+def test_modules_import_neither_torch_nor_optional_dependencies():
+    code = (
+        "import sys, skmm.corruption, skmm.augmentation, skmm.evaluation, skmm.plotting; "
+        "print(sorted(m for m in ('torch', 'matplotlib', 'imblearn') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
