@@ -224,7 +224,7 @@ def _history(values, modalities, what):
             arr = arr[:, None]
         if arr.ndim != 2:
             raise ValueError(
-                f"{what} must be an (n_epochs, n_modalities) array or a dict of per-epoch "
+                f"{what} must be an (n_steps, n_modalities) array or a dict of per-step "
                 f"values; got shape {arr.shape}."
             )
         names = None
@@ -239,22 +239,33 @@ def _history(values, modalities, what):
     return arr, names
 
 
-def plot_eta_history(eta_history, relative_advantage_history=None, modalities=None, *, ax=None):
-    """Plot RedCore's per-modality ``eta`` (and relative advantage) over epochs.
+def plot_eta_history(
+    eta_history,
+    relative_advantage_history=None,
+    modalities=None,
+    *,
+    ax=None,
+    xlabel="regulation step",
+):
+    """Plot RedCore's per-modality ``eta`` (and relative advantage) during training.
 
     Parameters
     ----------
-    eta_history : array-like of shape (n_epochs, n_modalities) or dict
-        ``eta`` per epoch and modality (a dict maps modality name -> values
-        per epoch).
+    eta_history : array-like of shape (n_updates, n_modalities) or dict
+        ``eta`` per regulation step and modality, e.g.
+        ``RedCoreClassifier.eta_history_`` (a dict maps modality name ->
+        values per step).
     relative_advantage_history : array-like or dict, default=None
-        The relative advantage per epoch and modality, in the same form; when
-        given it is drawn on a second Axes below.
+        The relative advantage per step and modality, in the same form (e.g.
+        ``RedCoreClassifier.relative_advantage_history_``); when given it is
+        drawn on a second Axes below.
     modalities : list of str, default=None
         Modality names (legend); taken from a dict's keys when ``None``.
     ax : matplotlib Axes or pair of Axes, default=None
         Where to draw (a pair when ``relative_advantage_history`` is given);
         a new figure when ``None``.
+    xlabel : str, default="regulation step"
+        Label of the x axis (steps are numbered from 1).
 
     Returns
     -------
@@ -283,9 +294,9 @@ def plot_eta_history(eta_history, relative_advantage_history=None, modalities=No
             raise ValueError(
                 f"ax must be {'a pair of Axes' if both else 'one Axes'} here, got {len(axes)}."
             )
-    epochs = np.arange(1, eta.shape[0] + 1)
+    steps = np.arange(1, eta.shape[0] + 1)
     for m, name in enumerate(names):
-        axes[0].plot(epochs, eta[:, m], label=name)
+        axes[0].plot(steps, eta[:, m], label=name)
     axes[0].set_ylabel("eta")
     axes[0].legend()
     if both:
@@ -294,5 +305,5 @@ def plot_eta_history(eta_history, relative_advantage_history=None, modalities=No
             axes[1].plot(np.arange(1, ra.shape[0] + 1), ra[:, m], label=name)
         axes[1].set_ylabel("relative advantage")
         axes[1].legend()
-    axes[-1].set_xlabel("epoch")
+    axes[-1].set_xlabel(xlabel)
     return axes if both else axes[0]

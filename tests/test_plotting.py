@@ -103,15 +103,17 @@ def test_eta_history_lines():
     assert [line.get_label() for line in ax.lines] == ["a", "v", "t"]
     np.testing.assert_array_equal(ax.lines[1].get_xdata(), [1, 2, 3, 4])
     np.testing.assert_array_equal(ax.lines[1].get_ydata(), eta[:, 1])
-    assert (ax.get_xlabel(), ax.get_ylabel()) == ("epoch", "eta")
-    ax = plot_eta_history(eta)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("regulation step", "eta")
+    ax = plot_eta_history(eta, xlabel="epoch")
+    assert ax.get_xlabel() == "epoch"
     assert [line.get_label() for line in ax.lines] == ["modality 0", "modality 1", "modality 2"]
     axes = plot_eta_history({"a": eta[:, 0], "v": eta[:, 1]},
                             relative_advantage_history={"a": [0.1, 0.0, -0.1, 0.0],
                                                         "v": [-0.1, 0.0, 0.1, 0.0]})
     assert len(axes) == 2 and axes[0].figure is axes[1].figure
     assert [len(a.lines) for a in axes] == [2, 2]
-    assert axes[1].get_ylabel() == "relative advantage" and axes[1].get_xlabel() == "epoch"
+    assert axes[1].get_ylabel() == "relative advantage"
+    assert axes[1].get_xlabel() == "regulation step"
     np.testing.assert_array_equal(axes[1].lines[0].get_ydata(), [0.1, 0.0, -0.1, 0.0])
     with pytest.raises(ValueError, match="eta_history has 3 columns but 2 modality names"):
         plot_eta_history(eta, modalities=["a", "v"])
@@ -123,3 +125,20 @@ def test_missing_matplotlib_message(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"pip install skmm\[plot\]"):
         plot_robustness_curve({"std": [0.0], "score": [1.0]})
+
+
+def test_eta_history_of_a_fitted_redcore():
+    from skmm import RedCoreClassifier
+
+    rng = np.random.RandomState(0)
+    y = np.tile([0, 1], 20)
+    X = {"a": y[:, None] + rng.randn(40, 2), "b": rng.randn(40, 3)}
+    X["b"][:10] = np.nan
+    clf = RedCoreClassifier(max_epochs=2, hidden_sizes=(8,), batch_size=16, random_state=0)
+    clf.fit(X, y)
+    axes = plot_eta_history(clf.eta_history_, clf.relative_advantage_history_, clf.modalities_)
+    n_steps = clf.eta_history_.shape[0]
+    assert [len(a.lines) for a in axes] == [2, 2]
+    assert [line.get_label() for line in axes[0].lines] == ["a", "b"]
+    np.testing.assert_array_equal(axes[0].lines[1].get_ydata(), clf.eta_history_[:, 1])
+    np.testing.assert_array_equal(axes[1].lines[0].get_xdata(), np.arange(1, n_steps + 1))
