@@ -16,6 +16,7 @@ its ``_build_module``.
 """
 
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -268,19 +269,23 @@ def resolve_device(device):
 def _check_train_noise(train_noise):
     if train_noise is None:
         return None
-    if isinstance(train_noise, int | float):
+    bad_form = ValueError(
+        "train_noise must be None, a maximum std, or a (probability, maximum std) pair; "
+        f"got {train_noise!r}."
+    )
+    # numbers.Real covers numpy scalars; a bool or a string ("12") is not a std.
+    if isinstance(train_noise, bool | str | bytes):
+        raise bad_form
+    if isinstance(train_noise, numbers.Real):
         p, max_std = 0.5, float(train_noise)
     else:
         try:
             p, max_std = (float(v) for v in train_noise)
         except (TypeError, ValueError):
-            raise ValueError(
-                "train_noise must be None, a maximum std, or a (probability, maximum std) pair; "
-                f"got {train_noise!r}."
-            ) from None
-    if not 0.0 <= p <= 1.0 or max_std < 0:
+            raise bad_form from None
+    if not 0.0 <= p <= 1.0 or not 0.0 <= max_std < math.inf:  # also rejects NaN
         raise ValueError(
-            f"train_noise needs a probability in [0, 1] and a non-negative std; got "
+            f"train_noise needs a probability in [0, 1] and a finite non-negative std; got "
             f"p={p}, max_std={max_std}."
         )
     return p, max_std
