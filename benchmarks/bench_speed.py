@@ -1,0 +1,289 @@
+"""Training and inference speed of skmm estimators against a bare PyTorch loop.
+
+The bare loop trains a fresh copy of the same module (``clf._build_module``)
+with the same Adam settings, batch size and on-device tensors, and does the
+same work per batch: ``module.encode``, ``skmm.nn.expand_patterns``,
+``module.losses``, backward, step. It runs inside the skmm fit: a callback runs
+one bare epoch after each skmm epoch, so the two are interleaved epoch by epoch
+and machine noise hits both alike. The first epoch of each is dropped (warm-up)
+and the median of the rest is reported.
+
+``predict_proba`` over the data is timed against a bare ``no_grad`` loop over
+pre-made tensors, alternating the two.
+
+    python benchmarks/bench_speed.py                 # CPU, one thread
+    python benchmarks/bench_speed.py --device cuda   # a GPU
+    python benchmarks/bench_speed.py --cases uci --epochs 4   # quicker
+
+Writes ``benchmarks/results/speed.{json,md}`` (``--out`` to change the name).
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import (  # noqa: E402
+    environment,
+    load_uci_mfeat,
+    markdown_table,
+    standardize_views,
+    write_results,
+)
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+from skmm import ConcatFusionClassifier, RAMLClassifier  # noqa: E402
+from skmm._data import check_multimodal  # noqa: E402
+from skmm.base import Batch  # noqa: E402
+from skmm.nn import expand_patterns  # noqa: E402
+
+MODELS = {
+    "RAML": lambda **kw: RAMLClassifier(augment="all", **kw),
+    "ConcatFusion": lambda **kw: ConcatFusionClassifier(augment=None, **kw),
+    "ConcatFusion+aug": lambda **kw: ConcatFusionClassifier(augment="all", **kw),
+}
+
+
+def sync(device):
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+# ---------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------
+
+
+def uci_case(data_home):
+    """The six UCI views, the 1600 training rows of a stratified 80/20 split."""
+    X, y = load_uci_mfeat(data_home)
+    train, _ = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=0)
+    X = standardize_views({k: v[train] for k, v in X.items()})
+    return {k: v.astype(np.float32) for k, v in X.items()}, y[train]
+
+
+def synthetic_case(n_samples, dims=(512, 1024), n_classes=10, seed=0):
+    """Gaussian classes in two modalities (float32)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, n_classes, n_samples)
+    X = {}
+    for m, d in enumerate(dims):
+        centers = rng.standard_normal((n_classes, d), dtype=np.float32)
+        X[f"m{m}"] = 0.3 * centers[y] + rng.standard_normal((n_samples, d), dtype=np.float32)
+    return X, y
+
+
+# ---------------------------------------------------------------------------
+# The bare PyTorch loop
+# ---------------------------------------------------------------------------
+
+
+class BareLoop:
+    """Trains ``clf._build_module(...)`` with a hand-written loop on device tensors."""
+
+    def __init__(self, clf, X, y, device):
+        data = check_multimodal(X)
+        self.device = device
+        self.xs = [torch.as_tensor(a).to(device) for a in data.arrays]
+        self.mask = torch.as_tensor(data.mask).to(device)
+        self.y = torch.as_tensor(np.unique(y, return_inverse=True)[1]).to(device)
+        self.lengths = [None] * len(self.xs)
+        self.module = clf._build_module(data.feature_shapes, int(self.y.max()) + 1).to(device)
+        self.optimizer = torch.optim.Adam(
+            self.module.parameters(), lr=clf.lr, weight_decay=clf.weight_decay
+        )
+        self.batch_size = clf.batch_size
+        self.augment = clf._augment_mode()
+
+    def epoch(self):
+        module, opt, bs = self.module, self.optimizer, self.batch_size
+        module.train()
+        n = self.mask.shape[0]
+        order = torch.randperm(n, device=self.device)
+        total = torch.zeros((), device=self.device)
+        for start in range(0, n, bs):
+            idx = order[start : start + bs]
+            batch = Batch([x[idx] for x in self.xs], self.lengths, self.mask[idx])
+            yb = self.y[idx]
+            opt.zero_grad(set_to_none=True)
+            encoded = module.encode(batch)
+            rows, mask = expand_patterns(batch.mask, self.augment)
+            loss = module.losses(encoded, yb, rows, mask)["loss"]
+            loss.backward()
+            opt.step()
+            total += loss.detach()
+        return float(total)  # one host sync per epoch
+
+    def predict_proba(self):
+        module, bs = self.module, self.batch_size
+        module.eval()
+        out = []
+        with torch.no_grad():
+            for start in range(0, self.mask.shape[0], bs):
+                sl = slice(start, start + bs)
+                batch = Batch([x[sl] for x in self.xs], self.lengths, self.mask[sl])
+                out.append(module(batch).softmax(-1).cpu())
+        return torch.cat(out).numpy()
+
+
+class Interleave(Callback):
+    """Times each skmm epoch and runs one bare epoch right after it."""
+
+    def __init__(self, bare, device):
+        self.bare, self.device = bare, device
+        self.skmm_s, self.bare_s = [], []
+
+    def on_epoch_begin(self, net, **kwargs):
+        sync(self.device)
+        self._t0 = time.perf_counter()
+
+    def on_epoch_end(self, net, **kwargs):
+        sync(self.device)
+        self.skmm_s.append(time.perf_counter() - self._t0)
+        t0 = time.perf_counter()
+        self.bare.epoch()
+        sync(self.device)
+        self.bare_s.append(time.perf_counter() - t0)
+
+
+# ---------------------------------------------------------------------------
+# Measurements
+# ---------------------------------------------------------------------------
+
+
+def measure(model, X, y, epochs, batch_size, device, predict_reps):
+    params = dict(max_epochs=epochs, batch_size=batch_size, device=device, random_state=0)
+    clf = MODELS[model](**params)
+    bare = BareLoop(MODELS[model](**params), X, y, device)
+    timer = Interleave(bare, device)
+    clf.set_params(callbacks=[("speed_interleave", timer)])
+    t0 = time.perf_counter()
+    clf.fit(X, y)
+    fit_s = time.perf_counter() - t0
+    skmm_epoch = statistics.median(timer.skmm_s[1:])
+    bare_epoch = statistics.median(timer.bare_s[1:])
+    # Fixed cost of fit outside the epochs (validation, transfer, module and net setup).
+    setup_s = fit_s - sum(timer.skmm_s) - sum(timer.bare_s)
+
+    pred_skmm, pred_bare = [], []
+    clf.predict_proba(X)  # warm-up
+    bare.predict_proba()
+    for _ in range(predict_reps):
+        t0 = time.perf_counter()
+        clf.predict_proba(X)
+        pred_skmm.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        bare.predict_proba()
+        pred_bare.append(time.perf_counter() - t0)
+    n_batches = -(-len(y) // batch_size)
+    result = {
+        "model": model,
+        "n_samples": len(y),
+        "n_batches": n_batches,
+        "epochs": epochs,
+        "skmm_epoch_s": skmm_epoch,
+        "bare_epoch_s": bare_epoch,
+        "epoch_ratio": skmm_epoch / bare_epoch,
+        "overhead_per_batch_ms": 1000 * (skmm_epoch - bare_epoch) / n_batches,
+        "fit_setup_s": setup_s,
+        "skmm_epochs_s": timer.skmm_s,
+        "bare_epochs_s": timer.bare_s,
+        "predict_skmm_s": statistics.median(pred_skmm),
+        "predict_bare_s": statistics.median(pred_bare),
+    }
+    result["predict_ratio"] = result["predict_skmm_s"] / result["predict_bare_s"]
+    print(
+        f"{model:16s} n={len(y):6d} epoch skmm {skmm_epoch:.3f}s bare {bare_epoch:.3f}s "
+        f"ratio {result['epoch_ratio']:.3f} | predict_proba skmm {result['predict_skmm_s']:.3f}s "
+        f"bare {result['predict_bare_s']:.3f}s ratio {result['predict_ratio']:.2f}",
+        flush=True,
+    )
+    return result
+
+
+def report(results, args):
+    rows = [
+        [
+            r["case"],
+            r["model"],
+            f"{r['skmm_epoch_s']:.3f}",
+            f"{r['bare_epoch_s']:.3f}",
+            f"{r['epoch_ratio']:.3f}",
+            f"{r['overhead_per_batch_ms']:+.2f}",
+            f"{r['fit_setup_s']:.2f}",
+            f"{r['predict_skmm_s']:.3f}",
+            f"{r['predict_bare_s']:.3f}",
+            f"{r['predict_ratio']:.2f}",
+        ]
+        for r in results
+    ]
+    header = [
+        "data", "model", "epoch skmm (s)", "epoch bare (s)", "ratio", "overhead/batch (ms)",
+        "fit setup (s)", "predict_proba skmm (s)", "bare (s)", "ratio",
+    ]
+    return "\n".join(
+        [
+            "# Speed: skmm against a bare PyTorch loop",
+            "",
+            f"device={args.device}, torch threads={args.threads}, batch {args.batch_size}; "
+            f"{args.epochs} epochs interleaved skmm/bare, median of the last {args.epochs - 1}. "
+            "'fit setup' is the time of `fit` outside the epochs (input validation, transfer, "
+            "module and net construction). predict_proba: median of "
+            f"{args.predict_reps} alternating runs over the training data. Cases: "
+            f"uci = UCI Multiple Features, 1600 training rows, six views; synthetic = two "
+            f"modalities of 512 and 1024 features, {args.synthetic_samples} samples, 10 classes.",
+            "",
+            markdown_table(header, rows),
+        ]
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=6, help="epochs per measurement (>= 2)")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--predict-reps", type=int, default=5)
+    parser.add_argument("--cases", nargs="+", default=["uci", "synthetic"])
+    parser.add_argument("--models", nargs="+", default=["RAML", "ConcatFusion"], choices=MODELS)
+    parser.add_argument("--synthetic-samples", type=int, default=20000)
+    parser.add_argument("--data-home", default=None)
+    parser.add_argument("--out", default="speed")
+    args = parser.parse_args(argv)
+    if args.epochs < 2:
+        parser.error("--epochs must be at least 2 (the first is a warm-up)")
+    torch.set_num_threads(args.threads)
+
+    cases = {
+        "uci": lambda: uci_case(args.data_home),
+        "synthetic": lambda: synthetic_case(args.synthetic_samples),
+    }
+    results = []
+    for case in args.cases:
+        X, y = cases[case]()
+        for model in args.models:
+            r = measure(model, X, y, args.epochs, args.batch_size, args.device, args.predict_reps)
+            results.append(dict(r, case=case))
+    md = report(results, args)
+    payload = {
+        "benchmark": "speed",
+        "args": vars(args),
+        "environment": environment(),
+        "results": results,
+    }
+    paths = write_results(args.out, payload, md)
+    print(md)
+    print("wrote", *paths)
+
+
+if __name__ == "__main__":
+    main()
