@@ -51,7 +51,7 @@ default_role = "literal"  # `x` renders as code, never as an unresolved referenc
 
 autosummary_generate = True
 autosummary_imported_members = False
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {"members": True}
 autodoc_typehints = "none"
 autoclass_content = "class"
 
@@ -79,66 +79,142 @@ nitpicky = False
 # Every public name must be on the API page
 # ---------------------------------------------------------------------------
 
-#: Submodules whose ``__all__`` is documented on the API page, besides ``skmm``.
+#: Modules whose ``__all__`` must be on the API page (a name re-exported by
+#: ``skmm`` counts once, wherever it is listed).
 DOCUMENTED_MODULES = (
+    "skmm",
     "skmm.datasets",
     "skmm.evaluation",
     "skmm.plotting",
     "skmm.nn",
+    "skmm.augmentation",
+    "skmm.corruption",
+    "skmm.baselines",
+    "skmm.raml",
+    "skmm.redcore",
 )
 
 
-def public_names():
-    """``(module, name)`` for every public name the API page must list.
+def _resolve(module, name):
+    import importlib
 
-    Returns the names that import, and the names listed in an ``__all__``
-    that do not (a bug of that module, reported by the check below).
-    """
+    return getattr(importlib.import_module(module), name)
+
+
+def public_names():
+    """``(found, broken)``: importable ``(module, name, object)`` of every
+    ``__all__`` above, and the ``module.name`` entries that do not import (a bug
+    of that module, reported by the check below)."""
     import importlib
 
     found, broken = [], []
-    modules = [("skmm", skmm)]
     for module in DOCUMENTED_MODULES:
         try:
-            modules.append((module, importlib.import_module(module)))
+            mod = importlib.import_module(module)
         except ImportError:  # a module not written yet
             continue
-    for module, mod in modules:
         for name in getattr(mod, "__all__", []):
             if name.startswith("__"):
                 continue
             try:
-                getattr(mod, name)
+                found.append((module, name, getattr(mod, name)))
             except (AttributeError, ImportError):
                 broken.append(f"{module}.{name}")
-                continue
-            found.append((module, name))
     return found, broken
+
+
+def documented_objects():
+    """The objects listed in api.rst's autosummary tables."""
+    with open(os.path.join(HERE, "api.rst")) as f:
+        lines = f.read().splitlines()
+    current, objects = None, []
+    in_table = False
+    for line in lines:
+        stripped = line.strip()
+        m = re.match(r"\.\. currentmodule:: (\S+)", stripped)
+        if m:
+            current = m.group(1)
+        if stripped.startswith(".. autosummary::"):
+            in_table = True
+            continue
+        if in_table and line and not line.startswith(" "):
+            in_table = False
+        if in_table and stripped and not stripped.startswith(":"):
+            objects.append(_resolve(current, stripped))
+    return objects
 
 
 def _check_api_page(app):
     from sphinx.util import logging
 
     logger = logging.getLogger("skmm.api")
-    with open(os.path.join(HERE, "api.rst")) as f:
-        text = f.read()
-    listed = set(re.findall(r"^\s+([A-Za-z_][A-Za-z0-9_.]*)\s*$", text, flags=re.M))
-    current = None
-    documented = set()
-    for line in text.splitlines():
-        m = re.match(r"\.\. (?:currentmodule|module):: (\S+)", line.strip())
-        if m:
-            current = m.group(1)
-        elif current and line.strip() in listed:
-            documented.add((current, line.strip()))
+    listed = documented_objects()
     found, broken = public_names()
-    missing = [f"{mod}.{name}" for mod, name in found if (mod, name) not in documented]
+    missing = [
+        f"{module}.{name}" for module, name, obj in found if not any(obj is o for o in listed)
+    ]
     if missing:
         logger.warning("public names missing from docs/api.rst: %s", ", ".join(missing))
     if broken:
-        # An __all__ entry that does not import is the module's bug, not the docs':
-        # reported, not fatal.
-        logger.info("skmm.api: listed in __all__ but not importable: %s", ", ".join(broken))
+        # An __all__ entry that does not import is that module's bug, not the docs'.
+        logger.info("listed in __all__ but not importable: %s", ", ".join(broken))
+
+
+# ---------------------------------------------------------------------------
+# Generated inputs: the CLI's help text and the benchmark result files
+# ---------------------------------------------------------------------------
+
+GENERATED = os.path.join(HERE, "generated")
+RESULTS = os.path.join(HERE, "..", "benchmarks", "results")
+
+
+def _write_cli_help(app):
+    import contextlib
+    import io
+
+    from skmm.cli import main
+
+    os.makedirs(GENERATED, exist_ok=True)
+    out = io.StringIO()
+    old = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "88"  # argparse wraps to the terminal width
+    try:
+        with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+            main(["benchmark", "--help"])
+    finally:
+        if old is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = old
+    with open(os.path.join(GENERATED, "cli_benchmark_help.txt"), "w") as f:
+        f.write(out.getvalue())
+
+
+def _write_results_index(app):
+    """``generated/benchmark_results.inc``: every result file, shown as it is."""
+    os.makedirs(GENERATED, exist_ok=True)
+    names = sorted(os.listdir(RESULTS)) if os.path.isdir(RESULTS) else []
+    text = [f for f in names if f.endswith((".md", ".txt"))]
+    data = [f for f in names if f.endswith(".json")]
+    parts = []
+    if not text:
+        parts.append("No result files yet: they appear here once ``benchmarks/results/`` "
+                     "holds them.\n")
+    for name in text:
+        title = f"``benchmarks/results/{name}``"
+        parts += [
+            title,
+            "~" * len(title),
+            "",
+            f".. literalinclude:: /../benchmarks/results/{name}",
+            "   :language: none",
+            "",
+        ]
+    if data:
+        parts.append("Machine-readable results (JSON): "
+                     + ", ".join(f"``benchmarks/results/{n}``" for n in data) + ".\n")
+    with open(os.path.join(GENERATED, "benchmark_results.inc"), "w") as f:
+        f.write("\n".join(parts) + "\n")
 
 
 def _skip_member(app, what, name, obj, skip, options):
@@ -149,6 +225,17 @@ def _skip_member(app, what, name, obj, skip, options):
     return None
 
 
+def _sklearn_reference(app, env, node, contnode):
+    """Inherited scikit-learn docstrings (``score``, ``set_output``, ...) point into
+    scikit-learn's own documentation with :ref: and :term:; show those as text."""
+    if node.get("reftype") in ("ref", "term") and "docstring of sklearn." in (node.source or ""):
+        return contnode
+    return None
+
+
 def setup(app):
+    app.connect("missing-reference", _sklearn_reference)
     app.connect("builder-inited", _check_api_page)
+    app.connect("builder-inited", _write_cli_help)
+    app.connect("builder-inited", _write_results_index)
     app.connect("autodoc-skip-member", _skip_member)
