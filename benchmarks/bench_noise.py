@@ -1,0 +1,295 @@
+"""Robustness to a noisy modality, with and without corruption-aware training.
+
+The protocol of the RAML paper's Table II (Gaussian noise on one modality at
+test time, every modality present), extended by issue 9: every method is
+trained twice, paper-exact (``train_noise=None``) and corruption-aware
+(``train_noise=(0.5, 3.0)``: with probability 0.5 per sample, Gaussian noise of
+a std drawn from [0, 3] on one random present modality, on top of the
+method's missing-pattern augmentation).
+
+* Data: UCI Multiple Features (``--uci-home``; three of the six views by
+  default, to keep ``augment="all"`` at 7 patterns instead of 63) and
+  :func:`skmm.datasets.make_multimodal_classification` with a strong and a
+  weak modality. Stratified train/test split per seed; each view standardized
+  with the mean/std of its training part, so the noise std is in standardized
+  units.
+* Test noise: std in ``--stds`` added to one modality at a time (all modalities
+  present); the same noise draws for every method.
+* Methods: RAML, RedCore (when ``skmm.redcore`` is importable), ConcatFusion
+  with missing-pattern augmentation (the paper's "Augmentation" baseline) and
+  LateFusion, each with and without ``train_noise``; plus RAMLClassifier's mean
+  fusion weight (Eq. 4, averaged over samples and latent elements) on the
+  noisy modality per noise level.
+
+Run ``python benchmarks/bench_noise.py`` (one torch thread; measured 24 min
+on 2 cores shared with other jobs, load average ~6.5, and 29 min with the
+``--raml-lambda1-0`` diagnostic; a few minutes on an idle machine);
+``--quick`` for a smoke run. Tables are printed and written to
+``benchmarks/results/noise_<dataset>.{json,md}``.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import (  # noqa: E402
+    DEFAULT_UCI_HOME,
+    environment,
+    markdown_table,
+    standardize_views,
+    write_results,
+)
+
+from skmm import ConcatFusionClassifier, LateFusionClassifier, RAMLClassifier  # noqa: E402
+
+TRAIN_NOISE = (0.5, 3.0)
+
+
+def load_dataset(name, args):
+    """``(X, y, noised_views, description)`` for a benchmark data set."""
+    if name == "uci":
+        from skmm.datasets import fetch_multiple_features
+
+        X, y = fetch_multiple_features(
+            data_home=args.uci_home, download_if_missing=False, return_X_y=True
+        )
+        views = args.uci_views.split(",")
+        X = {v: np.asarray(X[v]) for v in views}
+        return X, y, views, f"UCI Multiple Features, views {views}"
+    if name == "synthetic":
+        from skmm.datasets import make_multimodal_classification
+
+        kwargs = dict(
+            n_samples=1200,
+            n_classes=4,
+            modalities={"strong": 32, "weak": 32},
+            noise={"strong": 0.75, "weak": 2.0},
+            redundancy=0.8,
+            random_state=0,
+        )
+        X, y = make_multimodal_classification(**kwargs)
+        desc = "make_multimodal_classification(" + ", ".join(
+            f"{k}={v!r}" for k, v in kwargs.items()
+        ) + ")"
+        return {k: np.asarray(v) for k, v in X.items()}, y, list(X), desc
+    raise ValueError(f"Unknown data set {name!r}.")
+
+
+def make_methods(args):
+    """Method name -> factory(train_noise, seed) -> unfitted estimator."""
+    common = dict(max_epochs=args.epochs, lr=args.lr)
+    methods = {
+        "RAML": lambda tn, s: RAMLClassifier(train_noise=tn, random_state=s, **common),
+        "ConcatFusion+aug": lambda tn, s: ConcatFusionClassifier(
+            augment="all", train_noise=tn, random_state=s, **common
+        ),
+        "LateFusion": lambda tn, s: LateFusionClassifier(train_noise=tn, random_state=s, **common),
+    }
+    try:
+        from skmm import RedCoreClassifier
+
+        methods["RedCore"] = lambda tn, s: RedCoreClassifier(
+            train_noise=tn, random_state=s, **common
+        )
+    except (ImportError, AttributeError) as exc:
+        print(f"RedCore skipped: {exc}")
+    if args.raml_lambda1_0:
+        # Diagnostic: RAML without its unimodal loss L^U (Eq. 2).
+        methods["RAML(lambda1=0)"] = lambda tn, s: RAMLClassifier(
+            lambda1=0.0, train_noise=tn, random_state=s, **common
+        )
+    return {k: v for k, v in methods.items() if not args.methods or k in args.methods}
+
+
+def add_noise(X, view, std, seed):
+    """A copy of ``X`` with N(0, std^2) noise on one view (same draws for every method)."""
+    out = dict(X)
+    rng = np.random.RandomState(seed)
+    out[view] = X[view] + std * rng.standard_normal(X[view].shape)
+    return out
+
+
+def run_dataset(name, args, methods):
+    X, y, noised, desc = load_dataset(name, args)
+    stds = args.stds
+    print(f"\n=== {name}: {desc}; noise on {noised}; stds {stds}; seeds {args.seeds}")
+    records, weights, fit_times = [], [], []
+    for seed in range(args.seeds):
+        idx = np.arange(len(y))
+        tr, te = train_test_split(idx, test_size=0.25, stratify=y, random_state=seed)
+        Xtr, Xte = standardize_views(
+            {k: v[tr] for k, v in X.items()}, {k: v[te] for k, v in X.items()}
+        )
+        # The same noisy test sets for every method.
+        noisy = {
+            (view, s): add_noise(Xte, view, s, 1000 * seed + 10 * m + i)
+            for m, view in enumerate(noised)
+            for i, s in enumerate(stds)
+        }
+        for method, factory in methods.items():
+            for tn in (None, TRAIN_NOISE):
+                est = factory(tn, seed)
+                t0 = time.perf_counter()
+                est.fit(Xtr, y[tr])
+                seconds = time.perf_counter() - t0
+                fit_times.append(dict(method=method, train_noise=tn is not None, seconds=seconds))
+                for (view, s), Xn in noisy.items():
+                    acc = float(np.mean(est.predict(Xn) == y[te]))
+                    records.append(
+                        dict(method=method, train_noise=tn is not None, seed=seed, view=view,
+                             std=s, accuracy=acc)
+                    )
+                    if isinstance(est, RAMLClassifier):
+                        w = est.fusion_weights(Xn)[view]
+                        weights.append(
+                            dict(method=method, train_noise=tn is not None, seed=seed,
+                                 view=view, std=s, weight=float(w.mean()))
+                        )
+                last = records[-len(noisy):]
+                clean = np.mean([r["accuracy"] for r in last if r["std"] == 0])
+                worst = np.mean([r["accuracy"] for r in last if r["std"] == stds[-1]])
+                print(
+                    f"  seed {seed} {method:<18} train_noise={tn!s:<10} fit {seconds:.0f}s  "
+                    f"clean acc {clean:.3f}  acc@std{stds[-1]:g} {worst:.3f}",
+                    flush=True,
+                )
+    return dict(dataset=name, description=desc, noised_views=noised, n_modalities=len(X),
+                stds=stds,
+                records=records, fusion_weights=weights, fit_times=fit_times)
+
+
+def _mean(rows, key, **where):
+    vals = [r[key] for r in rows if all(r[k] == v for k, v in where.items())]
+    return float(np.mean(vals)) if vals else float("nan")
+
+
+def tables(result, methods):
+    """Markdown tables: accuracy per noise std, RAML weights, per-view detail."""
+    stds, recs, ws = result["stds"], result["records"], result["fusion_weights"]
+    noisy_stds = [s for s in stds if s > 0]
+    header = ["method", "train_noise"] + [f"std {s:g}" for s in stds] + ["mean (std>0)"]
+    rows = []
+    for method in methods:
+        for tn in (False, True):
+            accs = [_mean(recs, "accuracy", method=method, train_noise=tn, std=s) for s in stds]
+            under = np.mean([a for a, s in zip(accs, stds) if s > 0]) if noisy_stds else np.nan
+            rows.append([method, "(0.5, 3.0)" if tn else "None"]
+                        + [f"{a:.3f}" for a in accs] + [f"**{under:.3f}**"])
+    md = [
+        f"### {result['dataset']}: accuracy with Gaussian noise on one modality",
+        "",
+        f"{result['description']}. Noise on each of {result['noised_views']} in turn (all "
+        "modalities present); mean over noised modalities and seeds.",
+        "",
+        markdown_table(header, rows),
+        "",
+    ]
+    raml_methods = sorted({w["method"] for w in ws})
+    if raml_methods:
+        header = ["method", "train_noise"] + [f"std {s:g}" for s in stds]
+        rows = []
+        for method in raml_methods:
+            for tn in (False, True):
+                rows.append([method, "(0.5, 3.0)" if tn else "None"] + [
+                    f"{_mean(ws, 'weight', method=method, train_noise=tn, std=s):.3f}"
+                    for s in stds
+                ])
+        md += [
+            "RAML's mean fusion weight (Eq. 4) on the noisy modality, averaged over samples "
+            "and latent elements (it falls with the noise if RAML down-weights the noisy "
+            f"modality; equal weights would be {1 / result['n_modalities']:.3f}). At std 0 "
+            "this mean over the noised views is 1/M by construction when every view is "
+            "noised in turn; the per-view table below is the informative one:",
+            "",
+            markdown_table(header, rows),
+            "",
+        ]
+        header = ["method", "train_noise", "view"] + [f"std {s:g}" for s in stds]
+        rows = []
+        for method in raml_methods:
+            for tn in (False, True):
+                for view in result["noised_views"]:
+                    where = dict(method=method, train_noise=tn, view=view)
+                    rows.append([method, "(0.5, 3.0)" if tn else "None", view] + [
+                        f"{_mean(ws, 'weight', std=s, **where):.3f}" for s in stds
+                    ])
+        md += ["Per noisy view:", "", markdown_table(header, rows), ""]
+    header = ["method", "train_noise", "view"] + [f"std {s:g}" for s in stds]
+    rows = []
+    for method in methods:
+        for tn in (False, True):
+            for view in result["noised_views"]:
+                where = dict(method=method, train_noise=tn, view=view)
+                rows.append([method, "(0.5, 3.0)" if tn else "None", view] + [
+                    f"{_mean(recs, 'accuracy', std=s, **where):.3f}" for s in stds
+                ])
+    md += ["Accuracy per noisy view:", "", markdown_table(header, rows), ""]
+    times = result["fit_times"]
+    md += [
+        "Mean fit time (s): " + ", ".join(
+            f"{m} {_mean(times, 'seconds', method=m):.1f}" for m in methods
+        ),
+        "",
+    ]
+    return "\n".join(md)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", default="synthetic,uci")
+    parser.add_argument("--uci-home", default=DEFAULT_UCI_HOME)
+    parser.add_argument("--uci-views", default="fou,fac,mor",
+                        help="views to train on (all present) and to noise in turn")
+    parser.add_argument("--stds", type=float, nargs="+", default=[0.0, 0.5, 1.0, 2.0, 4.0])
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--methods", nargs="*", default=None)
+    parser.add_argument("--raml-lambda1-0", action="store_true",
+                        help="also run RAML with lambda1=0 (no unimodal loss L^U)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 3 epochs")
+    parser.add_argument("--no-save", action="store_true")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seeds, args.epochs = 1, 3
+    torch.set_num_threads(args.threads)
+    methods = make_methods(args)
+    start = time.perf_counter()
+    command = "python benchmarks/bench_noise.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    for name in args.datasets.split(","):
+        t0 = time.perf_counter()
+        result = run_dataset(name, args, methods)
+        result["wall_seconds"] = time.perf_counter() - t0
+        result["command"] = command
+        md = tables(result, methods)
+        print("\n" + md)
+        if not args.no_save:
+            payload = dict(
+                result,
+                settings=dict(epochs=args.epochs, lr=args.lr, seeds=args.seeds,
+                              train_noise=TRAIN_NOISE, threads=args.threads,
+                              methods=list(methods)),
+                environment=environment(),
+            )
+            settings = (
+                f"\nSettings: {args.seeds} seed(s) (train/test splits 75/25), "
+                f"max_epochs={args.epochs}, lr={args.lr:g}, other parameters at their defaults; "
+                f"train_noise={TRAIN_NOISE}; torch threads={args.threads}.\n"
+                f"Command: `{command.strip()}`; this data set took "
+                f"{result['wall_seconds']:.0f} s.\n"
+            )
+            paths = write_results(f"noise_{name}", payload, md + settings)
+            print("written:", *paths)
+    print(f"total {time.perf_counter() - start:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
