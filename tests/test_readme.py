@@ -1,9 +1,13 @@
-"""The README's commands are the ones CI runs, and they exist.
+"""The README's commands are the ones CI runs, and they exist; the user
+guide's examples run.
 
 The README's Python blocks themselves run as doctests (``--doctest-glob``
-in setup.cfg, README.md in ``testpaths``).
+in setup.cfg, README.md in ``testpaths``); the ``>>>`` examples of the
+documentation pages run here.
 """
 
+import doctest
+import glob
 import os
 import re
 
@@ -79,3 +83,16 @@ def test_readme_files_exist():
     for name in re.findall(r"`(\w+\.py)`", text):
         assert os.path.isfile(os.path.join(ROOT, "examples", name)), name
     assert os.path.isfile(os.path.join(ROOT, "docs", "conf.py"))
+
+
+DOC_PAGES = sorted(glob.glob(os.path.join(ROOT, "docs", "**", "*.rst"), recursive=True))
+
+
+@pytest.mark.parametrize(
+    "page", [p for p in DOC_PAGES if ">>> " in open(p).read()], ids=os.path.basename
+)
+def test_documentation_examples_run(page):
+    flags = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
+    result = doctest.testfile(page, module_relative=False, optionflags=flags, verbose=False)
+    assert result.attempted > 0
+    assert result.failed == 0, f"{result.failed} example(s) failed in {page}"
