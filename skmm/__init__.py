@@ -18,7 +18,6 @@ _LAZY = {
     "RedCoreClassifier": "skmm.redcore",
     "ConcatFusionClassifier": "skmm.baselines",
     "LateFusionClassifier": "skmm.baselines",
-    "TrainNoise": "skmm.base",
     "GaussianNoise": "skmm.corruption",
     "FeatureMasking": "skmm.corruption",
     "ModalityDropout": "skmm.corruption",

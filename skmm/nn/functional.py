@@ -64,7 +64,9 @@ def add_train_noise(xs, mask, p, max_std):
 
     With probability ``p`` per sample, one of its present modalities (drawn
     uniformly) gets additive Gaussian noise whose std is drawn uniformly from
-    ``[0, max_std]``. Returns new tensors; ``xs`` is not modified.
+    ``[0, max_std]`` (in the units of the input, so standardize features first).
+    ``xs`` is never modified: a modality that gets noise comes back as a new
+    tensor, one that gets none is returned as it is.
     """
     n, n_mod = mask.shape
     device = mask.device
