@@ -22,10 +22,14 @@ def test_import_is_cheap():
     assert out.stdout.strip() == "False"
 
 
-def test_version():
+def test_version_and_every_public_name_resolves():
     import skmm
 
     assert isinstance(skmm.__version__, str) and skmm.__version__[0].isdigit()
+    for name in skmm.__all__:
+        assert getattr(skmm, name) is not None, name
+    with pytest.raises(AttributeError, match="module 'skmm' has no attribute 'Nope'"):
+        skmm.Nope
 
 
 # -- containers ---------------------------------------------------------------
