@@ -61,7 +61,7 @@ def test_quickstart_example(tmp_path, capsys):
     table = run_example("quickstart.py", tmp_path)
     out = capsys.readouterr().out
     assert "n_samples=300" in out
-    assert "best parameters: {'lambda1'" in out
+    assert "best parameters: {'ramlclassifier__lambda1'" in out
     assert len(table) == 7
     # "profile" was made missing for ~30% of the samples: its pattern scores fewer.
     n_samples = dict(zip(table["pattern"], table["n_samples"]))
