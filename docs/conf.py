@@ -197,6 +197,10 @@ def _write_results_index(app):
     text = [f for f in names if f.endswith((".md", ".txt"))]
     data = [f for f in names if f.endswith(".json")]
     parts = []
+    if os.path.isfile(os.path.join(RESULTS, "..", "README.md")):
+        title = "``benchmarks/README.md``"
+        parts += [title, "~" * len(title), "",
+                  ".. literalinclude:: /../benchmarks/README.md", "   :language: none", ""]
     if not text:
         parts.append("No result files yet: they appear here once ``benchmarks/results/`` "
                      "holds them.\n")
