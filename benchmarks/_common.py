@@ -31,16 +31,17 @@ UCI_VIEWS = {"fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6}
 def load_uci_mfeat(data_home=None):
     """The six views of UCI Multiple Features, as a dict of float64 arrays, and labels.
 
-    The files hold 2000 rows, 200 per digit in order, so ``y = repeat(0..9, 200)``.
+    Reads the files through :func:`skmm.datasets.fetch_multiple_features`
+    (never downloads); 2000 rows, 200 per digit in order.
     """
-    data_home = os.path.abspath(data_home or DEFAULT_UCI_HOME)
-    X = {}
-    for name, d in UCI_VIEWS.items():
-        arr = np.loadtxt(os.path.join(data_home, f"mfeat-{name}"), dtype=np.float64, ndmin=2)
-        if arr.shape != (2000, d):
-            raise ValueError(f"mfeat-{name}: expected shape (2000, {d}), got {arr.shape}.")
-        X[name] = arr
-    y = np.repeat(np.arange(10), 200)
+    from skmm.datasets import fetch_multiple_features
+
+    X, y = fetch_multiple_features(
+        data_home=os.path.abspath(data_home or DEFAULT_UCI_HOME),
+        download_if_missing=False,
+        return_X_y=True,
+    )
+    X = {name: np.asarray(X[name]) for name in UCI_VIEWS}
     return X, y
 
 
