@@ -142,7 +142,8 @@ class MultimodalModule(nn.Module):
     ----------
     loss_terms : tuple of str
         Names of the loss terms :meth:`losses` returns besides ``"loss"``; each
-        is recorded per epoch in the history as ``train_<name>``.
+        is recorded in the history under its own name, per batch and as the
+        epoch mean (e.g. ``clf.history_[:, "loss_U"]``).
     """
 
     loss_terms = ()
@@ -313,9 +314,9 @@ COMMON_PARAMETERS = """
         drawn from ``[0, max_std]`` to one random present modality. Applied on
         the device after any validation split. ``None`` (paper-exact) turns it
         off.
-    lr : float
+    lr : float, default=1e-3 (RedCoreClassifier: 2e-4, the papers' values)
         Adam learning rate.
-    weight_decay : float
+    weight_decay : float, default=5e-4
         Adam weight decay.
     batch_size : int, default=128
         Mini-batch size.
