@@ -406,7 +406,8 @@ class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
       the KL: ``L_VIB = sum over the M + 1 classifiers of CE + gamma * KL``,
       with CE a mean over samples and KL summed over the ``d`` dimensions and
       the present modalities, averaged over samples. Missing modalities have
-      no ``z_bar`` and no KL.
+      no ``z_bar`` and no KL; the joint ``z^{M+1}`` is their concatenation, so
+      its KL is not counted a second time.
     * **Imputation loss.** ``L_MSE^m`` is the squared l2 norm (summed over the
       ``d`` dimensions, as the paper's ``||.||_2^2``) averaged over the batch
       samples where ``m`` is present; it trains both the cross-modal and the

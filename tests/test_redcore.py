@@ -63,7 +63,7 @@ def _constraints(draw):
     return np.array(v), xi1, xi2, p
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_constraints())
 def test_projection_lands_on_the_constraint_set(args):
     v, xi1, xi2, p = args
@@ -76,7 +76,7 @@ def test_projection_lands_on_the_constraint_set(args):
     np.testing.assert_allclose(project_eta(3.0 * v, xi1, xi2, p), eta, rtol=1e-6, atol=1e-12)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(st.floats(-1, 1), st.floats(-1, 1), st.floats(0.0, 0.7))
 def test_p2_projection_is_the_nearest_point_of_the_arc(v0, v1, frac):
     """M = 2: Gamma_1 is an arc of the circle; a fine grid finds no closer point."""
@@ -117,7 +117,7 @@ def test_projection_examples_and_errors():
 _losses = st.lists(st.floats(1e-3, 1e3), min_size=2, max_size=6)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_losses)
 def test_relative_advantage_sums_to_zero(losses):
     ra = relative_advantage(torch.tensor(losses, dtype=torch.float64))
@@ -125,7 +125,7 @@ def test_relative_advantage_sums_to_zero(losses):
     assert int(ra.argmax()) == int(np.argmin(losses))  # the smallest loss is the strongest
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_losses, st.sampled_from([0.01, 0.1, 1.0]), st.floats(0.0, 0.9))
 def test_an_update_lowers_the_eta_of_the_strongest_modality(losses, alpha, frac):
     """From the equal initial eta (on the constraint set), one step of Eq. 8 lowers the
