@@ -41,6 +41,7 @@ DEFAULT_NOISE = "0,0.5,1,2"
 #: estimator has the parameter.
 _QUICK_PARAMS = {
     "max_epochs": 5,
+    "lr": 1e-2,  # RedCore's paper rate, 2e-4, barely moves in 5 epochs
     "hidden_sizes": (32,),
     "latent_dim": 16,
     "cross_hidden_sizes": (32,),
