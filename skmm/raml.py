@@ -16,6 +16,7 @@ from skmm.base import (
     fill_doc,
     take,
 )
+from skmm.nn.functional import masked_row_sum
 
 __all__ = ["RAMLClassifier", "RAMLModule"]
 
@@ -76,8 +77,9 @@ class RAMLModule(MultimodalModule):
         ``p_m = sigma_m^-2`` (the same as Eq. 4's weights). The precisions are
         scaled per element by the largest present one (the ratio is unchanged),
         and the sums over the modalities of each (sample, pattern) row are one
-        sparse-dense product, so that the ``2**M - 1`` augmented patterns cost
-        little more than one. Missing modalities contribute exactly 0.
+        sparse-dense product (:func:`skmm.nn.masked_row_sum`), so that the
+        ``2**M - 1`` augmented patterns cost little more than one. Missing
+        modalities contribute exactly 0.
 
         Parameters
         ----------
@@ -95,21 +97,14 @@ class RAMLModule(MultimodalModule):
         -------
         Tensor of shape (R, D)
         """
-        n, n_mod, dim = mu.shape
-        if rows is None:
-            rows, mask = torch.arange(n, device=mu.device), batch_mask
+        dim = mu.shape[2]
+        if mask is None:
+            mask = batch_mask
         log_p = -2.0 * torch.log(sigma)
         top = log_p.masked_fill(~batch_mask[..., None], float("-inf")).amax(1, keepdim=True)
         present = batch_mask[..., None]
         p = torch.where(present, (log_p - top.detach()).exp(), torch.zeros_like(log_p))
-        stacked = torch.cat([p * mu, p], -1).reshape(n * n_mod, 2 * dim)
-        out_row, modality = mask.nonzero(as_tuple=True)
-        index = torch.stack([out_row, rows[out_row] * n_mod + modality])
-        values = torch.ones(out_row.shape[0], dtype=mu.dtype, device=mu.device)
-        select = torch.sparse_coo_tensor(
-            index, values, (rows.shape[0], n * n_mod), check_invariants=False
-        )
-        num_den = torch.sparse.mm(select, stacked)
+        num_den = masked_row_sum(torch.cat([p * mu, p], -1), rows, mask)
         return num_den[:, :dim] / num_den[:, dim:]
 
     def logits(self, encoded, mask):

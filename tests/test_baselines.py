@@ -183,3 +183,28 @@ def test_concat_transform_zeroes_missing_embedding(fitted, data):
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_concat_first_layer_blocks_equal_the_layer_on_the_concatenation():
+    """Summing the first layer's per-modality blocks over each augmented row's
+    present modalities equals the layer applied to the zero-filled concatenation."""
+    from skmm._data import check_multimodal
+    from skmm.base import TensorData
+    from skmm.nn import expand_patterns
+
+    rng = np.random.RandomState(0)
+    y = rng.randint(0, 2, 30)
+    X = {"a": rng.randn(30, 3), "b": rng.randn(30, 2), "c": rng.randn(30, 4)}
+    X["b"][:5] = np.nan
+    clf = ConcatFusionClassifier(max_epochs=2, hidden_sizes=(8,), classifier_hidden=16,
+                                 random_state=0).fit(X, y)
+    module = clf.net_.module_.eval()
+    ds = TensorData.from_arrays(check_multimodal(X), None, "cpu")
+    batch = Batch(ds.xs, ds.lengths, ds.mask)
+    with torch.no_grad():
+        encoded = module.encode(batch)
+        rows, mask = expand_patterns(batch.mask, "all")
+        fast = module._logits(encoded, rows, mask)
+        concat = module.fuse([f[rows] for f in encoded[1]], mask)
+        naive = module.head(module.first(concat))
+    torch.testing.assert_close(fast, naive, rtol=1e-5, atol=1e-5)

@@ -347,3 +347,20 @@ def test_gpu_model_loads_and_predicts_on_cpu_only_machine(tmp_path):
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, rtol=1e-4, atol=1e-6)
+
+
+def test_fused_patterns_equal_the_weights_of_eq4():
+    """The sparse fusion of every augmented pattern equals sum_m w_m mu_m with the
+    softmax weights of Eq. 4 computed row by row."""
+    X, y = _task(n=40)
+    clf = RAMLClassifier(**FAST).fit(X, y)
+    module = clf.net_.module_.eval()
+    batch = _batch(X)
+    with torch.no_grad():
+        mu, sigma, bmask = module.encode(batch)
+        rows, mask = expand_patterns(bmask, "all")
+        fused = module.fuse(mu, sigma, bmask, rows, mask)
+        w = module.weights(sigma[rows], mask)
+        naive = (torch.where(w > 0, w * mu[rows], torch.zeros_like(w))).sum(1)
+    assert rows.shape[0] > 40
+    torch.testing.assert_close(fused, naive, rtol=1e-5, atol=1e-6)

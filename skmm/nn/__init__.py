@@ -12,7 +12,12 @@ from skmm.nn.encoders import (
     TransformerEncoder,
     make_encoder,
 )
-from skmm.nn.functional import add_train_noise, expand_patterns, missing_patterns
+from skmm.nn.functional import (
+    add_train_noise,
+    expand_patterns,
+    masked_row_sum,
+    missing_patterns,
+)
 
 __all__ = [
     "MLPEncoder",
@@ -23,5 +28,6 @@ __all__ = [
     "make_encoder",
     "add_train_noise",
     "expand_patterns",
+    "masked_row_sum",
     "missing_patterns",
 ]

@@ -5,7 +5,7 @@ import itertools
 
 import torch
 
-__all__ = ["missing_patterns", "expand_patterns", "add_train_noise"]
+__all__ = ["missing_patterns", "expand_patterns", "masked_row_sum", "add_train_noise"]
 
 
 def missing_patterns(n_modalities, device=None):
@@ -57,6 +57,49 @@ def expand_patterns(mask, mode):
         rows = torch.arange(mask.shape[0], device=mask.device)
         return rows, combined[choice, rows]
     raise ValueError(f"augment must be 'all', 'random' or None, got {mode!r}.")
+
+
+def masked_row_sum(values, rows, mask):
+    """Sum over the present modalities of each (sample, pattern) row.
+
+    ``out[r] = sum_m mask[r, m] * values[rows[r], m]``, computed as one
+    sparse-dense product: the ``(R, M, F)`` gather that a direct indexing would
+    build (and its gradient) never exists, so that all ``2**M - 1`` augmented
+    patterns of a batch cost little more than one.
+
+    Parameters
+    ----------
+    values : Tensor of shape (n, M, F)
+        Per-sample, per-modality vectors.
+    rows : long Tensor of shape (R,) or None
+        Sample of each output row (``None``: ``arange(n)``).
+    mask : bool Tensor of shape (R, M)
+        Modalities summed in each output row.
+
+    Returns
+    -------
+    Tensor of shape (R, F)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmm.nn import masked_row_sum
+    >>> values = torch.arange(12.0).view(2, 3, 2)  # 2 samples, 3 modalities
+    >>> rows = torch.tensor([0, 0, 1])
+    >>> mask = torch.tensor([[True, False, False], [True, True, True], [False, True, True]])
+    >>> masked_row_sum(values, rows, mask).tolist()
+    [[0.0, 1.0], [6.0, 9.0], [18.0, 20.0]]
+    """
+    n, n_mod, n_feat = values.shape
+    if rows is None:
+        rows = torch.arange(n, device=values.device)
+    out_row, modality = mask.nonzero(as_tuple=True)
+    index = torch.stack([out_row, rows[out_row] * n_mod + modality])
+    ones = torch.ones(out_row.shape[0], dtype=values.dtype, device=values.device)
+    select = torch.sparse_coo_tensor(
+        index, ones, (mask.shape[0], n * n_mod), check_invariants=False
+    )
+    return torch.sparse.mm(select, values.reshape(n * n_mod, n_feat))
 
 
 def add_train_noise(xs, mask, p, max_std):
