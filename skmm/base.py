@@ -17,7 +17,6 @@ its ``_build_module``.
 
 import math
 import numbers
-import warnings
 
 import numpy as np
 import torch
@@ -509,10 +508,7 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
                 train_noise=train_noise,
             )
             dataset = TensorData.from_arrays(data, y_encoded, device)
-            with warnings.catch_warnings():
-                # skorch warns when a module instance is passed; we build a new one per fit.
-                warnings.filterwarnings("ignore", message=".*initialized.*", module="skorch")
-                net.fit(dataset, None)
+            net.fit(dataset, None)
         self.net_ = net
         self.history_ = net.history
         return self
