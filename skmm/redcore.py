@@ -118,8 +118,10 @@ def project_eta(v, xi1, xi2, p=2):
         j = int(arr.argmax())
         out[j] = (xi2**p - (n - 1) * xi1**p) ** (1.0 / p)
     else:
-        arr = arr / arr.max()  # scale-free; the largest free coordinate is 1 (no underflow)
         free = arr > 0  # t * v_i <= 0 < xi1 for every t > 0: fixed from the start
+        # scale-free: the largest free coordinate is 1 (no underflow); the fixed
+        # ones are zeroed first so that a tiny maximum cannot overflow them
+        arr = np.where(free, arr, 0.0) / arr.max()
         while free.any():
             remaining = xi2**p - (n - free.sum()) * xi1**p
             scale = (remaining / np.sum(arr[free] ** p)) ** (1.0 / p)

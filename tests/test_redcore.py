@@ -57,8 +57,9 @@ def _constraints(draw):
     m = draw(st.integers(1, 8))
     p = draw(st.sampled_from([1.0, 1.5, 2.0, 3.0]))
     xi2 = draw(st.floats(1e-3, 10.0))
-    xi1 = draw(st.floats(0.0, 1.0)) * xi2 / m ** (1 / p)
-    assume(xi1 > 0)
+    # a floor of at least 1e-9 of the largest feasible one: subnormal floors
+    # (1e-323) carry no relative precision to test against
+    xi1 = draw(st.floats(1e-9, 1.0)) * xi2 / m ** (1 / p)
     v = draw(st.lists(st.floats(-10, 10), min_size=m, max_size=m))
     return np.array(v), xi1, xi2, p
 
@@ -122,11 +123,11 @@ _losses = st.lists(st.floats(1e-3, 1e3), min_size=2, max_size=6)
 def test_relative_advantage_sums_to_zero(losses):
     ra = relative_advantage(torch.tensor(losses, dtype=torch.float64))
     assert abs(float(ra.sum())) < 1e-9
-    assert int(ra.argmax()) == int(np.argmin(losses))  # the smallest loss is the strongest
+    assert ra[int(np.argmin(losses))] == ra.max()  # the smallest loss is the strongest
 
 
 @settings(max_examples=100, deadline=None)
-@given(_losses, st.sampled_from([0.01, 0.1, 1.0]), st.floats(0.0, 0.9))
+@given(_losses, st.sampled_from([0.01, 0.1, 1.0]), st.floats(1e-9, 0.9))
 def test_an_update_lowers_the_eta_of_the_strongest_modality(losses, alpha, frac):
     """From the equal initial eta (on the constraint set), one step of Eq. 8 lowers the
     eta of the modality with the largest RA and raises the weakest one's."""
@@ -134,7 +135,6 @@ def test_an_update_lowers_the_eta_of_the_strongest_modality(losses, alpha, frac)
     assume(max(losses) > min(losses) * (1 + 1e-6))
     xi2 = 0.15
     xi1 = frac * xi2 / np.sqrt(m)
-    assume(xi1 > 0)
     eta = np.full(m, xi2 / np.sqrt(m))
     ra = relative_advantage(torch.tensor(losses, dtype=torch.float64)).numpy()
     new = project_eta(eta - alpha * ra, xi1, xi2)
