@@ -173,7 +173,11 @@ class RAMLClassifier(EmbeddingMixin, MultimodalClassifierBase):
     Parameters
     ----------
     lambda1 : float, default=1.0
-        ``lambda1``, the weight of the unimodal loss ``L^U``.
+        ``lambda1``, the weight of the unimodal loss ``L^U``. ``L^U`` shrinks
+        ``sigma_m`` most on inputs the predictor is unsure about, so it gives
+        noisy inputs *more* fusion weight; for noisy test data,
+        ``lambda1=0`` with ``train_noise`` was measured more robust (see the
+        user guide, "What to expect").
     lambda2 : float, default=0.2
         ``lambda2``, the weight of the sparsity loss ``L^D``.
     latent_dim : int, default=128

@@ -116,6 +116,35 @@ def test_each_loss_term_responds_to_its_lambda():
     torch.testing.assert_close(t["loss"], t["loss_M"] + 0.3 * t["loss_U"] + 2.0 * t["loss_D"])
 
 
+def test_unimodal_loss_shrinks_sigma_most_on_uncertain_inputs():
+    """Why paper-exact RAML's weights can favour a noisy modality (docs, "What to expect"):
+    ``L^U`` (Eq. 2) is the expectation of a convex function of ``mu + rho * sigma``, so it
+    grows with ``sigma`` along the predictor's directions, fastest where the prediction is
+    unsure (the softmax Hessian ``diag(p) - p p^T`` is largest there). Gradient descent on
+    ``L^U`` therefore shrinks ``sigma`` most on ambiguous inputs, which Eq. 4 then weighs
+    most."""
+    X = {"a": np.random.RandomState(0).randn(20, 3)}
+    clf = RAMLClassifier(latent_dim=2, hidden_sizes=(4,), max_epochs=1, random_state=0)
+    module = clf.fit(X, np.arange(20) % 2).net_.module_
+    with torch.no_grad():  # f(h) = logits (h0, -h0): class 0 iff h0 > 0
+        module.predictor.weight.copy_(torch.tensor([[1.0, 0.0], [-1.0, 0.0]]))
+        module.predictor.bias.zero_()
+    reps = 20000  # average over the draws of rho
+    mu = torch.tensor([[[3.0, 0.0]], [[0.0, 0.0]]]).repeat_interleave(reps, 0)  # sure, unsure
+    sigma = torch.ones_like(mu, requires_grad=True)
+    mask = torch.ones(2 * reps, 1, dtype=torch.bool)
+    y = torch.zeros(2 * reps, dtype=torch.long)
+    torch.manual_seed(0)
+    module.losses((mu, sigma, mask), y, None, mask)["loss_U"].backward()
+    grad = sigma.grad.view(2, reps, 2).sum(1) * 2  # d E[L^U] / d sigma, per sample
+    sure, unsure = grad[0], grad[1]
+    assert sure[0] > 0 and unsure[0] > 5 * sure[0], grad
+    # Stein's lemma: d/dsigma E[softplus(-2 h0)] = 4 sigma E[s (1 - s)], s = sigmoid(-2 h0),
+    # h0 ~ N(mu0, sigma^2): 0.048 (mu0 = 3) and 0.606 (mu0 = 0) at sigma = 1
+    np.testing.assert_allclose(grad[:, 0].numpy(), [0.048, 0.606], rtol=0.1)
+    assert float(grad[:, 1].abs().max()) == 0  # a direction the predictor ignores
+
+
 def test_unimodal_and_sparsity_terms_count_present_modalities_only():
     """L^U and L^D by hand on a tiny module: missing modalities contribute nothing,
     L^D is a mean over the D elements and the samples."""
