@@ -349,6 +349,26 @@ def test_early_stopping_restores_best_and_stops():
     assert np.argmin(valid) == len(valid) - 4  # stopped 3 epochs after the best
 
 
+def test_user_callbacks_reach_the_skorch_loop(tmp_path):
+    """``callbacks``: skorch's own checkpointing and LR scheduling work unchanged."""
+    from skorch.callbacks import Checkpoint, LRScheduler
+
+    X, y = _task(n=120)
+    checkpoint = Checkpoint(dirname=str(tmp_path / "ckpt"), monitor=None)  # every epoch
+    schedule = LRScheduler(policy="StepLR", step_size=2, gamma=0.5)
+    clf = RAMLClassifier(**dict(FAST, max_epochs=5), callbacks=[checkpoint, schedule]).fit(X, y)
+    # StepLR halved lr 1e-2 after epochs 2 and 4
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(2.5e-3)
+    assert clf.history_[:, "event_cp"] == [True] * 5
+    saved = sorted(p.name for p in (tmp_path / "ckpt").iterdir())
+    assert saved == ["criterion.pt", "history.json", "optimizer.pt", "params.pt"]
+    # loading the checkpoint into another fitted model reproduces the last epoch
+    other = RAMLClassifier(**dict(FAST, max_epochs=1, random_state=1)).fit(X, y)
+    assert not np.allclose(other.predict_proba(X), clf.predict_proba(X))
+    other.net_.load_params(checkpoint=checkpoint)
+    np.testing.assert_array_equal(other.predict_proba(X), clf.predict_proba(X))
+
+
 def test_verbose_progress(capsys):
     X, y = _task(n=60)
     RAMLClassifier(max_epochs=2, verbose=1, random_state=0).fit(X, y)
