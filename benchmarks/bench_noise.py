@@ -116,23 +116,29 @@ def add_noise(X, view, std, seed):
     return out
 
 
+def split_and_noise(X, y, views, stds, seed):
+    """A stratified 75/25 split, standardized views, and the noisy test sets.
+
+    Returns ``(X_train, X_test, train_idx, test_idx, noisy)``; ``noisy[view, std]`` is the
+    test set with noise of ``std`` on ``view`` (the same draws for every method).
+    """
+    tr, te = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=seed)
+    Xtr, Xte = standardize_views({k: v[tr] for k, v in X.items()}, {k: v[te] for k, v in X.items()})
+    noisy = {
+        (view, s): add_noise(Xte, view, s, 1000 * seed + 10 * m + i)
+        for m, view in enumerate(views)
+        for i, s in enumerate(stds)
+    }
+    return Xtr, Xte, tr, te, noisy
+
+
 def run_dataset(name, args, methods):
     X, y, noised, desc = load_dataset(name, args)
     stds = args.stds
     print(f"\n=== {name}: {desc}; noise on {noised}; stds {stds}; seeds {args.seeds}")
     records, weights, fit_times = [], [], []
     for seed in range(args.seeds):
-        idx = np.arange(len(y))
-        tr, te = train_test_split(idx, test_size=0.25, stratify=y, random_state=seed)
-        Xtr, Xte = standardize_views(
-            {k: v[tr] for k, v in X.items()}, {k: v[te] for k, v in X.items()}
-        )
-        # The same noisy test sets for every method.
-        noisy = {
-            (view, s): add_noise(Xte, view, s, 1000 * seed + 10 * m + i)
-            for m, view in enumerate(noised)
-            for i, s in enumerate(stds)
-        }
+        Xtr, _, tr, te, noisy = split_and_noise(X, y, noised, stds, seed)
         for method, factory in methods.items():
             for tn in (None, TRAIN_NOISE):
                 est = factory(tn, seed)

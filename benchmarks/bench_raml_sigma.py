@@ -28,7 +28,6 @@ import time
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,10 +36,9 @@ from _common import (  # noqa: E402
     environment,
     keep_views,
     markdown_table,
-    standardize_views,
     write_results,
 )
-from bench_noise import TRAIN_NOISE, add_noise, load_dataset  # noqa: E402
+from bench_noise import TRAIN_NOISE, load_dataset, split_and_noise  # noqa: E402
 
 from skmm import RAMLClassifier  # noqa: E402
 from skmm.raml import RAMLModule  # noqa: E402
@@ -77,15 +75,7 @@ def run_dataset(name, args):
     print(f"\n=== {name}: {desc}; seeds {args.seeds}", flush=True)
     records = []
     for seed in range(args.seeds):
-        tr, te = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=seed)
-        Xtr, Xte = standardize_views(
-            {k: v[tr] for k, v in X.items()}, {k: v[te] for k, v in X.items()}
-        )
-        noisy = {
-            (view, s): add_noise(Xte, view, s, 1000 * seed + 10 * m + i)
-            for m, view in enumerate(views)
-            for i, s in enumerate(stds)
-        }
+        Xtr, Xte, tr, te, noisy = split_and_noise(X, y, views, stds, seed)
         for variant, make in VARIANTS.items():
             est = make(max_epochs=args.epochs, lr=args.lr, train_noise=TRAIN_NOISE,
                        random_state=seed)

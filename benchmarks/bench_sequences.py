@@ -2,9 +2,9 @@
 
 Data shaped like CMU-MOSEI's utterance features: three sequence modalities of
 T=50 timesteps, audio (74 features, COVAREP), video (35, Facet) and text (768,
-BERT), with lengths drawn uniformly from [10, 50] (NaN padding after them) and
-each modality missing in 20% of the samples (every sample keeps one). Synthetic
-values: only the shapes matter for timing.
+BERT), 3,000 samples by default, with lengths drawn uniformly from [10, 50]
+(NaN padding after them) and each modality missing in 20% of the samples
+(every sample keeps one). Synthetic values: only the shapes matter for timing.
 
 Timing: ``RAMLClassifier`` (default LSTM encoder for 3D input, one LSTM layer
 and max-pooling, ``augment="all"``) is fitted for one epoch (warm-up); then
@@ -22,8 +22,8 @@ trimmed (the implementation), padded untrimmed, and ``pack_padded_sequence``.
 
 Run from the repository root, e.g.::
 
-    python benchmarks/bench_sequences.py                      # CPU, 1 thread
-    python benchmarks/bench_sequences.py --device cuda --n-samples 3000
+    python benchmarks/bench_sequences.py                      # CPU, 1 thread, ~3 min
+    python benchmarks/bench_sequences.py --device cuda
 
 Results go to benchmarks/results/sequences_<device>.{txt,json}.
 """
@@ -141,7 +141,7 @@ def micro_lstm(device, d=74, hidden=128, b=128, t=50, reps=5):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
-    parser.add_argument("--n-samples", type=int, default=1000)
+    parser.add_argument("--n-samples", type=int, default=3000)
     parser.add_argument("--timesteps", type=int, default=50)
     parser.add_argument("--hidden", type=int, default=128, help="LSTM width (hidden_sizes)")
     parser.add_argument("--batch-size", type=int, default=128)
