@@ -38,11 +38,19 @@ from skmm import ConcatFusionClassifier, LateFusionClassifier, RAMLClassifier  #
 
 MODELS = {
     "RAML": lambda **kw: RAMLClassifier(augment="all", **kw),
+    # without the unimodal loss L^U (Eq. 2): what lambda1 buys on this data
+    "RAML(lambda1=0)": lambda **kw: RAMLClassifier(augment="all", lambda1=0.0, **kw),
     "ConcatFusion+aug": lambda **kw: ConcatFusionClassifier(augment="all", **kw),
     "ConcatFusion": lambda **kw: ConcatFusionClassifier(augment=None, **kw),
     "LateFusion": lambda **kw: LateFusionClassifier(**kw),
 }
-SHORT = {"raml": "RAML", "cataug": "ConcatFusion+aug", "cat": "ConcatFusion", "late": "LateFusion"}
+SHORT = {
+    "raml": "RAML",
+    "raml0": "RAML(lambda1=0)",
+    "cataug": "ConcatFusion+aug",
+    "cat": "ConcatFusion",
+    "late": "LateFusion",
+}
 
 
 def split(X, y, seed):
@@ -160,7 +168,8 @@ def main(argv=None):
     parser.add_argument("--max-epochs", type=int, default=20)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument(
-        "--models", nargs="+", default=list(SHORT), choices=list(SHORT), help="models to run"
+        "--models", nargs="+", default=["raml", "cataug", "cat", "late"], choices=list(SHORT),
+        help="models to run"
     )
     parser.add_argument(
         "--lambda2", type=float, nargs="*", default=[0.2, 1.6],
