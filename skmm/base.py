@@ -29,7 +29,7 @@ from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
 from torch import nn
 
-from skmm._data import validate_multimodal
+from skmm._data import INPUT_ATTRIBUTES_DOC, validate_multimodal
 from skmm.nn.encoders import make_encoder
 from skmm.nn.functional import add_train_noise, expand_patterns
 
@@ -343,15 +343,7 @@ COMMON_PARAMETERS = """
 
 COMMON_ATTRIBUTES = """
     classes_ : ndarray of shape (n_classes,)
-        Class labels.
-    modalities_ : list of str
-        Modality names seen in ``fit``, in order.
-    feature_shapes_ : dict
-        Per-modality feature shape seen in ``fit``: ``(d,)`` or ``(None, d)``.
-    n_features_in_ : int
-        Number of columns, when ``X`` was a flat 2D array.
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame with string column names.
+        Class labels.""" + INPUT_ATTRIBUTES_DOC.rstrip("\n") + """
     net_ : skorch.NeuralNet
         The trained skorch net; ``net_.module_`` is the PyTorch module.
     history_ : skorch.History

@@ -37,6 +37,7 @@ from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from skmm._data import (
+    INPUT_ATTRIBUTES_DOC,
     MultimodalData,
     _rows,
     check_multimodal,
@@ -66,7 +67,9 @@ _APPLY_ON_DOC = """apply_on : {"transform", "fit_transform", "both"}, default="t
 
 
 def _doc(cls):
-    cls.__doc__ = cls.__doc__.replace("{apply_on}", _APPLY_ON_DOC)
+    """Class decorator: fill the shared ``{apply_on}`` and ``{input_attributes}`` docs."""
+    doc = cls.__doc__.replace("{apply_on}", _APPLY_ON_DOC)
+    cls.__doc__ = doc.replace("    {input_attributes}\n", INPUT_ATTRIBUTES_DOC.lstrip("\n"))
     return cls
 
 
@@ -258,14 +261,7 @@ class GaussianNoise(_RandomCorruption):
 
     Attributes
     ----------
-    modalities_ : list of str
-        Modality names seen in ``fit``.
-    feature_shapes_ : dict
-        Per-modality feature shape seen in ``fit``.
-    n_features_in_ : int
-        Number of columns, when ``X`` was a flat 2D array.
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame with string column names.
+    {input_attributes}
 
     See Also
     --------
@@ -333,14 +329,7 @@ class FeatureMasking(_RandomCorruption):
 
     Attributes
     ----------
-    modalities_ : list of str
-        Modality names seen in ``fit``.
-    feature_shapes_ : dict
-        Per-modality feature shape seen in ``fit``.
-    n_features_in_ : int
-        Number of columns, when ``X`` was a flat 2D array.
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame with string column names.
+    {input_attributes}
 
     See Also
     --------
@@ -412,14 +401,7 @@ class ModalityDropout(_RandomCorruption):
 
     Attributes
     ----------
-    modalities_ : list of str
-        Modality names seen in ``fit``.
-    feature_shapes_ : dict
-        Per-modality feature shape seen in ``fit``.
-    n_features_in_ : int
-        Number of columns, when ``X`` was a flat 2D array.
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame with string column names.
+    {input_attributes}
 
     See Also
     --------
@@ -485,14 +467,7 @@ class KeepModalities(_Corruption):
 
     Attributes
     ----------
-    modalities_ : list of str
-        Modality names seen in ``fit``.
-    feature_shapes_ : dict
-        Per-modality feature shape seen in ``fit``.
-    n_features_in_ : int
-        Number of columns, when ``X`` was a flat 2D array.
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame with string column names.
+    {input_attributes}
 
     Raises
     ------
@@ -562,6 +537,7 @@ def _dense(result):
     return result
 
 
+@_doc
 class PerModality(TransformerMixin, BaseEstimator):
     """Apply a separate clone of a scikit-learn transformer to each modality.
 
@@ -587,14 +563,7 @@ class PerModality(TransformerMixin, BaseEstimator):
     ----------
     transformers_ : dict
         Modality name -> fitted clone of ``transformer``.
-    modalities_ : list of str
-        Modality names seen in ``fit``.
-    feature_shapes_ : dict
-        Per-modality feature shape seen in ``fit``.
-    n_features_in_ : int
-        Number of columns, when ``X`` was a flat 2D array.
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame with string column names.
+    {input_attributes}
 
     Examples
     --------
@@ -729,6 +698,7 @@ class PerModality(TransformerMixin, BaseEstimator):
         return tags
 
 
+@_doc
 class SplitModalities(TransformerMixin, BaseEstimator):
     """Split the columns of a flat 2D array or DataFrame into modalities.
 
@@ -746,14 +716,7 @@ class SplitModalities(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    modalities_ : list of str
-        Modality names seen in ``fit``.
-    feature_shapes_ : dict
-        Per-modality feature shape seen in ``fit``.
-    n_features_in_ : int
-        Number of columns, when ``X`` was a flat 2D array.
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame with string column names.
+    {input_attributes}
 
     Examples
     --------
