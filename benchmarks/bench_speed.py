@@ -42,7 +42,12 @@ from _common import (  # noqa: E402
 )
 from sklearn.model_selection import train_test_split  # noqa: E402
 
-from skmm import ConcatFusionClassifier, RAMLClassifier  # noqa: E402
+from skmm import (  # noqa: E402
+    ConcatFusionClassifier,
+    LateFusionClassifier,
+    RAMLClassifier,
+    RedCoreClassifier,
+)
 from skmm._data import check_multimodal  # noqa: E402
 from skmm.base import Batch  # noqa: E402
 from skmm.nn import expand_patterns  # noqa: E402
@@ -51,6 +56,8 @@ MODELS = {
     "RAML": lambda **kw: RAMLClassifier(augment="all", **kw),
     "ConcatFusion": lambda **kw: ConcatFusionClassifier(augment=None, **kw),
     "ConcatFusion+aug": lambda **kw: ConcatFusionClassifier(augment="all", **kw),
+    "RedCore": lambda **kw: RedCoreClassifier(**kw),
+    "LateFusion": lambda **kw: LateFusionClassifier(**kw),
 }
 
 
@@ -118,9 +125,12 @@ class BareLoop:
             opt.zero_grad(set_to_none=True)
             encoded = module.encode(batch)
             rows, mask = expand_patterns(batch.mask, self.augment)
-            loss = module.losses(encoded, yb, rows, mask)["loss"]
+            terms = module.losses(encoded, yb, rows, mask)
+            loss = terms["loss"]
             loss.backward()
             opt.step()
+            if "mse_per_modality" in terms:  # RedCore's regulation (skmm: a callback)
+                module._regulate(terms["mse_per_modality"], terms["observed_modalities"])
             total += loss.detach()
         return float(total)  # one host sync per epoch
 

@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 import torch
 import torch.nn.functional as F
+from skorch.callbacks import Callback
 from torch import nn
 
 from skmm.base import (
@@ -25,7 +26,7 @@ from skmm.base import (
     take,
 )
 
-__all__ = ["RedCoreClassifier", "RedCoreModule", "project_eta"]
+__all__ = ["RedCoreClassifier", "RedCoreModule", "RegulateEta", "project_eta"]
 
 
 # ---------------------------------------------------------------------------
@@ -196,8 +197,9 @@ class RedCoreModule(MultimodalModule):
         Buffer: the moving-average imputation losses (NaN until first seen).
     n_steps : Tensor
         Buffer: optimizer steps taken.
-    eta_log, ra_log : list of Tensor
-        ``eta`` after, and ``RA`` used by, each regulation step.
+    eta_log, ra_log : list of (int, Tensor)
+        The optimizer step of each regulation update, with ``eta`` after it
+        and the ``RA`` it used.
     """
 
     loss_terms = ("loss_ce", "loss_kl", "loss_mse")
@@ -325,36 +327,46 @@ class RedCoreModule(MultimodalModule):
         loss_ce = F.cross_entropy(logits, y_rows)
         for m, dec in enumerate(self.decoders):
             loss_ce = loss_ce + F.cross_entropy(dec(z[:, m]), y_rows)
-        # Imputation loss L_MSE^m = (1/N_m) sum_n ||z_bar^m - z_hat^m||^2 over the rows whose
-        # modality m was observed (a modality hidden by augmentation still supervises).
+        # Imputation loss L_MSE^m = (1/N_m) sum_n ||z^m - z_hat^m||^2 over the rows whose
+        # modality m was observed (a modality hidden by augmentation still supervises). It
+        # supervises the cross-modal encoder "from the feature": the target is the self-modal
+        # mean, held fixed (stop-gradient). Without it the loss is minimized by collapsing
+        # every z_bar to one constant, which the classifiers cannot use (see the docstring).
         observed = take(batch_mask, rows)  # (rows, M)
         n_obs = observed.sum(0)
         if n_mod > 1:
-            sq = (z_hat - z_bar_rows).pow(2).sum(-1)  # (rows, M)
+            target = take(mu, rows).detach()
+            sq = (z_hat - target).pow(2).sum(-1)  # (rows, M)
             sq = torch.where(observed, sq, torch.zeros_like(sq))
             mse = sq.sum(0) / n_obs.clamp(min=1).to(sq.dtype)
         else:
             mse = torch.zeros(n_mod, dtype=mu.dtype, device=mu.device)
-        if self.training:
-            self._regulate(mse.detach(), n_obs > 0)
         loss_mse = (self.eta * mse).sum()
         loss = loss_ce + self.gamma * loss_kl + loss_mse  # L = L_VIB + sum_m eta_m L_MSE^m
         return {
             "loss": loss,
+            # monitored (train_loss, valid_loss, convergence): L_VIB of Eq. 3, a function of
+            # the parameters; the imputation term's target moves with them (stop-gradient)
+            "objective": (loss_ce + self.gamma * loss_kl).detach(),
             "logits": logits,
             "loss_ce": loss_ce,
             "loss_kl": loss_kl,
             "loss_mse": loss_mse,
+            # for the regulation (RegulateEta, at batch end): L_MSE^m and whether m was seen
+            "mse_per_modality": mse.detach(),
+            "observed_modalities": n_obs > 0,
         }
 
     @torch.no_grad()
     def _regulate(self, mse, seen):
-        """Algorithm 1 for one optimizer step ``k``.
+        """Algorithm 1 after optimizer step ``k``.
 
-        Eq. 9 updates the moving-average losses with this batch's imputation
+        Eq. 9 updates the moving-average losses with step ``k``'s imputation
         losses (a modality absent from the batch keeps its average). When
         ``k`` is a multiple of ``K``, ``eta`` is updated by Eq. 8 from ``RA``
-        (Eqs. 4-5) before the step uses it.
+        (Eqs. 4-5); step ``k + 1`` is the first to use it. Each update is
+        logged with its step, so that a log can be cut back to the state
+        early stopping restores.
         """
         beta = self.ema_beta
         first = torch.isnan(self.mal)
@@ -369,8 +381,21 @@ class RedCoreModule(MultimodalModule):
             self.eta.copy_(
                 project_eta(self.eta - self.eta_lr * ra, self.xi1, self.xi2, self.norm_p)
             )  # Eq. 8
-        self.eta_log.append(self.eta.clone())
-        self.ra_log.append(ra)
+        self.eta_log.append((step, self.eta.clone()))
+        self.ra_log.append((step, ra))
+
+
+class RegulateEta(Callback):
+    """Red as a skorch callback: Algorithm 1's supervision regulation at batch end.
+
+    After each optimizer step it hands the batch's imputation losses
+    ``L_MSE^m`` to :meth:`RedCoreModule._regulate` (Eq. 9, and Eqs. 4-5 and 8
+    every ``update_every`` steps). Validation batches are not counted.
+    """
+
+    def on_batch_end(self, net, batch=None, training=False, **step):
+        if training:
+            net.module_._regulate(step["mse_per_modality"], step["observed_modalities"])
 
 
 # ---------------------------------------------------------------------------
@@ -412,20 +437,40 @@ class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
       its KL is not counted a second time.
     * **Imputation loss.** ``L_MSE^m`` is the squared l2 norm (summed over the
       ``d`` dimensions, as the paper's ``||.||_2^2``) averaged over the batch
-      samples where ``m`` is present; it trains both the cross-modal and the
-      self-modal encoders (no stop-gradient).
+      samples where ``m`` is present. Section 3 says the cross-modal encoder
+      "receives additional supervision from the feature": the loss trains the
+      cross-modal encoders (and, through their inputs, the other modalities'
+      encoders) towards the self-modal *mean* ``mu_m``, held fixed
+      (stop-gradient). skmm 0.1 let the gradient reach the target too; the
+      loss is then minimized by collapsing every ``z_bar`` to one constant
+      with a vanishing variance, and on small or many-class data the
+      classifiers never left chance (68 classes: summed cross-entropy stuck
+      at ``4 ln 68``, KL growing to 400, one class predicted for every
+      sample). The mean rather than the sample is the target because the
+      sample only adds ``sum sigma_m^2``, a constant for the cross-modal
+      encoder, to the loss, which would bias the relative advantages.
     * **Per-modality classifiers** see ``z_m``, i.e. ``z_hat_m`` for a missing
       modality, so its cross-modal encoder is supervised by the label.
     * **Cross-modal encoders** are MLPs of widths ``cross_hidden_sizes``
       (the paper uses stacked residual autoencoders 256-128-64-32-64-128-256,
       output 128). With a single modality there is nothing to impute from:
       no cross-modal encoder and a zero imputation loss.
-    * **Red.** The moving averages start at the first observed loss; each
-      optimizer step ``k`` updates them, and when ``k`` is a multiple of
-      ``K`` the update of ``eta`` comes first and that step already uses the
-      new ``eta`` (Algorithm 1). The initial ``eta`` is equal,
-      ``xi2 / M**(1/p)`` each. See :func:`project_eta` for the projection.
+    * **Red.** The regulation is a skorch callback (:class:`RegulateEta`)
+      at the end of each training batch. The moving averages start at the
+      first observed loss; after optimizer step ``k`` they take that step's
+      imputation losses (Eq. 9), and when ``k`` is a multiple of ``K``,
+      ``eta`` is updated (Eq. 8) and used from step ``k + 1`` on (Algorithm 1
+      updates ``eta`` before step ``k``'s parameter update; one step later
+      is the price of keeping the update out of the loss computation). The
+      initial ``eta`` is equal, ``xi2 / M**(1/p)`` each. See
+      :func:`project_eta` for the projection.
     * Prediction and :meth:`transform` use the means (no sampling).
+    * **Learning rate.** The default ``lr=1e-3`` is not the paper's
+      ``2e-4`` (set ``lr=2e-4`` for the paper's setting). The paper trains
+      Transformer encoders on thousands of samples for many steps; with the
+      MLP encoders here and a few hundred samples, ``2e-4`` left the
+      classifiers near chance for the first 20 epochs of a 68-class task and
+      reached 93.4% where ``1e-3`` reached 100% (LateFusion: 100%).
 
     Parameters
     ----------
@@ -467,7 +512,8 @@ class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
         The final imputation-loss weights ``eta``.
     eta_history_ : ndarray of shape (n_updates, n_modalities)
         ``eta`` after each regulation step (every ``update_every`` optimizer
-        steps; constant rows when ``regulate=False``).
+        steps; constant rows when ``regulate=False``). With early stopping,
+        the updates up to the restored epoch: the last row is ``eta_``.
     relative_advantage_history_ : ndarray of shape (n_updates, n_modalities)
         The relative advantages ``RA`` (Eq. 5) used at each regulation step;
         rows sum to zero.
@@ -514,14 +560,16 @@ class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
         encoders=None,
         hidden_sizes=(256, 256),
         train_noise=None,
-        lr=2e-4,
+        lr=1e-3,
         weight_decay=5e-4,
         batch_size=128,
         max_epochs=100,
+        tol=1e-4,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="cpu",
+        n_threads=1,
         random_state=None,
         callbacks=None,
         verbose=0,
@@ -546,10 +594,12 @@ class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
+        self.tol = tol
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
@@ -581,6 +631,9 @@ class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
             regulate=bool(self.regulate),
         )
 
+    def _method_callbacks(self):
+        return [("regulate_eta", RegulateEta())]
+
     def fit(self, X, y):
         """Train on multimodal data, missing modalities included.
 
@@ -598,11 +651,13 @@ class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
         super().fit(X, y)
         module = self.net_.module_
         n_mod = len(self.modalities_)
+        n_steps = int(module.n_steps)  # restored with the weights under early stopping
 
         def rows(log):
-            if not log:
+            kept = [value for step, value in log if step < n_steps]
+            if not kept:
                 return np.empty((0, n_mod))
-            return torch.stack(log).detach().cpu().double().numpy()
+            return torch.stack(kept).detach().cpu().double().numpy()
 
         self.eta_history_ = rows(module.eta_log)
         self.relative_advantage_history_ = rows(module.ra_log)

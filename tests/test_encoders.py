@@ -270,4 +270,7 @@ def test_make_encoder_errors_name_the_modality():
     with pytest.raises(TypeError, match="must expose `out_features`; ReLU does not"):
         make_encoder(nn.ReLU(), (3,))
     custom = LSTMEncoder(3, 4)
-    assert make_encoder(custom, (None, 3)) is custom
+    copied = make_encoder(custom, (None, 3))
+    assert copied is not custom and type(copied) is LSTMEncoder  # a copy, never the caller's
+    for p, q in zip(copied.parameters(), custom.parameters()):
+        assert torch.equal(p, q) and p.data_ptr() != q.data_ptr()

@@ -18,6 +18,7 @@ The sequence encoders (:class:`LSTMEncoder`, :class:`TextCNNEncoder`,
   (``trim=True``), which changes nothing in the results, only the time.
 """
 
+import copy
 import math
 
 import torch
@@ -378,7 +379,8 @@ def make_encoder(spec, feature_shape, hidden_sizes=(256, 256), *, name=None):
     spec : str, torch.nn.Module or None
         ``"mlp"`` for 2D features; ``"lstm"``, ``"textcnn"`` or
         ``"transformer"`` for sequences; or a module following the encoder
-        protocol (it must have ``out_features``). ``None`` picks the default
+        protocol (it must have ``out_features``; a deep copy is returned, so
+        training never changes the module passed). ``None`` picks the default
         for the shape: ``"mlp"`` for 2D features, ``"lstm"`` for sequences
         (the RAML paper's audio and video encoder).
     feature_shape : tuple
@@ -413,7 +415,9 @@ def make_encoder(spec, feature_shape, hidden_sizes=(256, 256), *, name=None):
             raise TypeError(
                 f"A custom encoder must expose `out_features`; {type(spec).__name__} does not."
             )
-        return spec
+        # A copy: fitting trains it, and the caller's module (an estimator parameter) must
+        # stay as it was passed, so that a second fit starts from the same weights.
+        return copy.deepcopy(spec)
     modality = "this modality" if name is None else f"modality {name!r}"
     sequence = len(feature_shape) == 2
     if spec is None:

@@ -1,0 +1,191 @@
+"""Training to convergence, the monitored quantities, threads and user encoders:
+behaviour the estimator base gives every classifier."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import MinMaxScaler
+from skorch.callbacks import Callback
+
+from skmm import (
+    ConcatFusionClassifier,
+    LateFusionClassifier,
+    MultimodalData,
+    RAMLClassifier,
+    RedCoreClassifier,
+)
+from skmm._data import check_multimodal
+from skmm.base import TensorData
+from skmm.datasets import make_multimodal_classification
+from skmm.nn import MLPEncoder
+
+SMALL = {
+    RAMLClassifier: dict(hidden_sizes=(16,), latent_dim=8),
+    RedCoreClassifier: dict(
+        hidden_sizes=(16,), latent_dim=8, cross_hidden_sizes=(16,), decoder_hidden_sizes=()
+    ),
+    ConcatFusionClassifier: dict(hidden_sizes=(16,), classifier_hidden=16),
+    LateFusionClassifier: dict(hidden_sizes=(16,)),
+}
+ESTIMATORS = list(SMALL)
+
+
+def _task(n=200, seed=0):
+    rng = np.random.RandomState(seed)
+    y = rng.randint(0, 2, n)
+    X = MultimodalData(
+        a=(y[:, None] * 2.0 + rng.randn(n, 3)).astype("float32"),
+        b=(y[:, None] * 2.0 + rng.randn(n, 2)).astype("float32"),
+    )
+    return X, y
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_convergence_warning_and_n_iter(cls):
+    X, y = _task()
+    with pytest.warns(ConvergenceWarning, match=r"max_epochs=2 ended training before it converged"):
+        clf = cls(max_epochs=2, lr=1e-3, random_state=0, **SMALL[cls]).fit(X, y)
+    assert clf.n_iter_ == 2 == len(clf.history_)
+    # A loose tolerance: the objective stops improving by 10 within 2 epochs, training
+    # stops there, and no warning is raised.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = cls(max_epochs=50, tol=10.0, n_iter_no_change=2, random_state=0, **SMALL[cls])
+        clf.fit(X, y)
+    assert clf.n_iter_ == 3 == len(clf.history_)  # epoch 1 is the best; 2 and 3 miss it
+
+
+def test_training_stops_when_the_objective_stops_improving():
+    X, y = _task(n=300)
+    clf = LateFusionClassifier(max_epochs=300, lr=1e-2, tol=1e-3, random_state=0, **SMALL[
+        LateFusionClassifier]).fit(X, y)
+    loss = np.asarray(clf.history_[:, "train_loss"])
+    assert 10 < clf.n_iter_ < 300
+    best = int(np.argmin(loss))
+    # MLPClassifier's rule: none of the last n_iter_no_change epochs beat the best by tol
+    assert clf.n_iter_ - 1 - best >= 10 or (loss[-10:] > loss[:-10].min() - 1e-3).all()
+    assert (loss[-10:] > loss[:-10].min() - 1e-3).all()
+    assert clf.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_valid_loss_is_the_objective_on_the_validation_split(cls):
+    """valid_loss is the method's own objective (not a plain cross-entropy), on the held-out
+    rows, without augmentation or noise: train_loss and valid_loss are comparable."""
+    X, y = _task(n=200)
+    clf = cls(
+        early_stopping=True, max_epochs=3, n_iter_no_change=5, lr=1e-2, random_state=0,
+        **SMALL[cls],
+    ).fit(X, y)
+    net = clf.net_
+    data = check_multimodal(X)
+    dataset = TensorData.from_arrays(data, np.searchsorted(clf.classes_, y), "cpu")
+    _, valid = net.train_split(dataset)
+    module = net.module_.eval()
+    # RAML's L^U is an expectation over rho ~ N(0, 1), estimated with one draw per batch
+    draws = 400 if cls is RAMLClassifier else 1
+    with torch.no_grad():
+        batch, yb = valid.batch(slice(None))
+        values = []
+        for _ in range(draws):
+            terms = module.losses(module.encode(batch), yb, None, batch.mask)
+            values.append(terms.get("objective", terms["loss"]).item())
+        acc = (terms["logits"].argmax(1) == yb).double().mean().item()
+    # the last epoch is the best one, so the weights are those it was measured with
+    assert int(np.argmin(clf.history_[:, "valid_loss"])) == len(clf.history_) - 1
+    # one draw of the same distribution (RAML), or exactly the objective (the others)
+    spread = 4 * np.std(values) if cls is RAMLClassifier else 1e-5 * abs(values[0])
+    assert abs(clf.history_[-1, "valid_loss"] - np.mean(values)) <= spread
+    assert clf.history_[-1, "valid_acc"] == pytest.approx(acc)
+    if cls is RedCoreClassifier:  # L_VIB, not the whole loss (see RedCoreClassifier)
+        assert clf.history_[-1, "train_loss"] == pytest.approx(
+            clf.history_[-1, "loss_ce"] + 0.008 * clf.history_[-1, "loss_kl"], rel=1e-5
+        )
+
+
+def test_early_stopping_restores_the_best_epoch():
+    X, y = _task(n=300)
+    clf = ConcatFusionClassifier(
+        early_stopping=True, max_epochs=60, n_iter_no_change=3, lr=5e-2, random_state=0,
+        **SMALL[ConcatFusionClassifier],
+    ).fit(X, y)
+    valid = clf.history_[:, "valid_loss"]
+    assert clf.n_iter_ < 60
+    best = int(np.argmin(valid))
+    assert clf.n_iter_ - 1 - best == 3  # stopped after n_iter_no_change epochs without a best
+
+
+def test_redcore_does_not_collapse_on_many_classes():
+    """The generated case of the collapse (68 classes, 680 samples, min-max scaled): with the
+    imputation loss's gradient reaching its target, RedCore predicted one class for every
+    sample (6.6%); with the target held fixed it is level with late fusion."""
+    X, y = make_multimodal_classification(
+        n_samples=680, n_classes=68, modalities=3, n_features=64, class_sep=8, noise=0.5,
+        random_state=0,
+    )
+    X = MultimodalData({k: MinMaxScaler().fit_transform(v) for k, v in X.items()})
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+    late = LateFusionClassifier(random_state=0).fit(Xtr, ytr).score(Xte, yte)
+    redcore = RedCoreClassifier(random_state=0).fit(Xtr, ytr)
+    assert redcore.score(Xte, yte) >= late - 0.03
+    ce = redcore.history_[:, "loss_ce"]
+    assert ce[-1] < 0.5 * ce[0]  # the classifiers left chance (4 ln 68 = 16.9)
+
+
+def test_redcore_regulation_is_a_callback_and_losses_have_no_side_effect():
+    X, y = _task(n=100)
+    clf = RedCoreClassifier(max_epochs=2, random_state=0, **SMALL[RedCoreClassifier]).fit(X, y)
+    assert "regulate_eta" in dict(clf.net_.callbacks_)
+    module = clf.net_.module_.train()
+    before = {k: v.clone() for k, v in module.named_buffers()}
+    dataset = TensorData.from_arrays(check_multimodal(X), y, "cpu")
+    batch, yb = dataset.batch(slice(None))
+    terms = module.losses(module.encode(batch), yb, None, batch.mask)
+    for name, value in module.named_buffers():
+        assert torch.equal(value, before[name]), name
+    assert terms["mse_per_modality"].shape == (2,) and not terms["mse_per_modality"].requires_grad
+
+
+class _ThreadProbe(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("torch_threads", torch.get_num_threads())
+
+
+def test_n_threads_is_set_for_fit_and_restored():
+    X, y = _task(n=60)
+    before = torch.get_num_threads()
+    wanted = 2 if before == 1 else 1
+    clf = LateFusionClassifier(
+        max_epochs=2, n_threads=wanted, callbacks=[_ThreadProbe()], random_state=0,
+        **SMALL[LateFusionClassifier],
+    ).fit(X, y)
+    assert clf.history_[:, "torch_threads"] == [wanted, wanted]
+    assert torch.get_num_threads() == before
+    clf.predict(X)
+    assert torch.get_num_threads() == before
+    clf.set_params(n_threads=None, callbacks=[_ThreadProbe()]).fit(X, y)
+    assert clf.history_[:, "torch_threads"] == [before, before]
+    with pytest.raises(ValueError, match="n_threads must be a positive integer or None, got 0"):
+        clf.set_params(n_threads=0).fit(X, y)
+
+
+def test_a_user_encoder_is_never_trained_in_place():
+    X, y = _task(n=100)
+    encoder = MLPEncoder(3, (8,))
+    weights = {k: v.clone() for k, v in encoder.state_dict().items()}
+    clf = ConcatFusionClassifier(
+        encoders={"a": encoder}, max_epochs=3, lr=1e-2, random_state=0,
+        **SMALL[ConcatFusionClassifier],
+    )
+    first = clf.fit(X, y).predict_proba(X)
+    for k, v in encoder.state_dict().items():
+        assert torch.equal(v, weights[k]), k  # the caller's module is as it was passed
+    trained = clf.net_.module_.encoders[0]
+    assert trained is not encoder
+    assert not all(torch.equal(p, q) for p, q in zip(trained.parameters(), encoder.parameters()))
+    # a second fit starts from the same weights, so it gives the same model
+    np.testing.assert_array_equal(clf.fit(X, y).predict_proba(X), first)
