@@ -22,6 +22,7 @@ This module imports numpy, scipy and scikit-learn only (never torch).
 from __future__ import annotations
 
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +44,10 @@ class MultimodalData(dict):
     ``cross_val_score``, ``GridSearchCV`` and ``Pipeline`` work on multimodal
     data. Indexing by a modality name returns that modality's array; indexing
     by anything else (a slice, an integer array, a boolean mask) indexes every
-    modality along the sample axis and returns a new ``MultimodalData``.
+    modality along the sample axis, *by position* (as scikit-learn's
+    ``_safe_indexing`` does: ``.iloc`` for a pandas DataFrame, whatever its
+    index), and returns a new ``MultimodalData``. A DataFrame stays a
+    DataFrame.
 
     Parameters
     ----------
@@ -94,7 +98,7 @@ class MultimodalData(dict):
                 "MultimodalData cannot be indexed by a single integer (it would drop the "
                 "sample axis); use a slice such as X[3:4] or a list such as X[[3]]."
             )
-        return type(self)({k: v[index] for k, v in self.items()})
+        return type(self)({k: _take_rows(v, index) for k, v in self.items()})
 
     def __len__(self):
         return self._len
@@ -119,16 +123,55 @@ class MultimodalData(dict):
         return (type(self), (dict(self),))
 
 
-def _rows(index_array, limit=5):
-    """Format the first offending row indices for an error message."""
+def _take_rows(value, index):
+    """Rows of one modality by position: ``.iloc`` for pandas, ``[]`` otherwise."""
+    if hasattr(value, "iloc"):
+        return value.iloc[index]
+    return value[index]
+
+
+def _rows(index_array, limit=5, labels=None):
+    """Format the first offending row positions for an error message.
+
+    ``labels`` (a pandas index) adds the index labels of those rows when they
+    differ from the positions.
+    """
     rows = np.flatnonzero(index_array)
     shown = ", ".join(str(r) for r in rows[:limit])
     more = f", ... ({rows.size} rows in all)" if rows.size > limit else ""
-    return f"[{shown}{more}]"
+    text = f"[{shown}{more}]"
+    if labels is not None and not np.array_equal(np.asarray(labels), np.arange(len(labels))):
+        named = ", ".join(repr(_py(v)) for v in np.asarray(labels)[rows[:limit]])
+        text += f" (DataFrame index labels [{named}{', ...' if more else ''}])"
+    return text
+
+
+def _py(value):
+    """A numpy scalar as the plain Python value (``0``, not ``np.int64(0)``)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _is_dataframe(X):
     return hasattr(X, "iloc") and hasattr(X, "columns")
+
+
+def _row_labels(value):
+    """The index of a pandas input (for error messages), else ``None``."""
+    return getattr(value, "index", None) if hasattr(value, "iloc") else None
+
+
+def _check_container(X):
+    """Reject a list of per-modality arrays, the commonest wrong container."""
+    if isinstance(X, list | tuple) and X and all(
+        hasattr(v, "shape") and len(v.shape) >= 2 for v in X
+    ):
+        shapes = ", ".join(str(tuple(v.shape)) for v in X[:4])
+        raise TypeError(
+            f"X is a {type(X).__name__} of {len(X)} arrays (shapes {shapes}"
+            f"{', ...' if len(X) > 4 else ''}); pass a dict or MultimodalData mapping each "
+            "modality name to its array, e.g. MultimodalData(a=X_a, b=X_b). For a single "
+            "sequence modality, stack the samples into one 3D array (np.stack)."
+        )
 
 
 def as_multimodal(X, modalities=None):
@@ -170,7 +213,10 @@ def as_multimodal(X, modalities=None):
                 f"with dict input (got modalities for keys {list(X)})."
             )
         if not X:
-            raise ValueError("Empty data: the dict of modalities has no keys.")
+            raise ValueError(
+                f"Empty data: X is an empty {type(X).__name__} (no modality); give at least "
+                "one modality, e.g. MultimodalData(a=X_a)."
+            )
         for key in X:
             if not isinstance(key, str):
                 raise TypeError(
@@ -183,6 +229,7 @@ def as_multimodal(X, modalities=None):
             detail = ", ".join(f"{k!r}: {n}" for k, n in lengths.items())
             raise ValueError(f"Modalities have different numbers of samples ({detail}).")
         return MultimodalData(X)
+    _check_container(X)
     if modalities is None:
         return MultimodalData({SINGLE_MODALITY: X})
     if not isinstance(modalities, dict) or not modalities:
@@ -190,45 +237,92 @@ def as_multimodal(X, modalities=None):
             "`modalities` must be a non-empty dict mapping modality names to columns, "
             f"got {modalities!r}."
         )
-    if _is_dataframe(X):
-        out = {}
-        for name, cols in modalities.items():
-            positional = np.ndim(cols) and len(cols) and isinstance(
-                np.asarray(cols).flat[0], numbers.Integral
-            )
-            if isinstance(cols, slice) or positional:
-                out[name] = X.iloc[:, cols].to_numpy()
-            else:
-                cols = [cols] if isinstance(cols, str) else list(cols)
-                missing = [c for c in cols if c not in X.columns]
-                if missing:
-                    raise ValueError(
-                        f"Modality {name!r}: columns {missing} are not in the DataFrame."
-                    )
-                out[name] = X.loc[:, cols].to_numpy()
-        return MultimodalData(out)
-    arr = np.asarray(X)
+    frame = _is_dataframe(X)
+    arr = X if frame else np.asarray(X)
     if arr.ndim != 2:
         raise ValueError(
             f"A modality spec splits the columns of a 2D array, got an array of shape {arr.shape}."
         )
-    out = {}
+    n_cols = arr.shape[1]
+    positions, selectors = {}, {}
     for name, cols in modalities.items():
+        if frame and not isinstance(cols, slice) and not _is_positional(cols):
+            cols = [cols] if isinstance(cols, str) else list(cols)
+            missing = [c for c in cols if c not in X.columns]
+            if missing:
+                raise ValueError(
+                    f"Modality {name!r}: columns {missing} are not in the DataFrame."
+                )
+            positions[name] = X.columns.get_indexer(cols)
+            continue
         if not isinstance(cols, slice):
             cols = np.atleast_1d(np.asarray(cols))
+            if cols.dtype.kind in "USO":
+                raise TypeError(
+                    f"Modality {name!r}: columns {cols[:5].tolist()} are names, but X is a "
+                    "NumPy array, which has no column names (a Pipeline step such as "
+                    "StandardScaler returns NumPy arrays). Keep the DataFrame's columns with "
+                    'pipeline.set_output(transform="pandas"), or split the modalities first: '
+                    "make_pipeline(SplitModalities(spec), PerModality(StandardScaler()), ...)."
+                )
             if cols.dtype.kind not in "iu":
                 raise TypeError(
                     f"Modality {name!r}: columns of a numpy array must be integer indices or a "
                     f"slice, got {cols.dtype} values {cols[:5].tolist()}."
                 )
-            if cols.size and (cols.max() >= arr.shape[1] or cols.min() < -arr.shape[1]):
+            if cols.size and (cols.max() >= n_cols or cols.min() < -n_cols):
                 raise ValueError(
-                    f"Modality {name!r}: column index out of range for {arr.shape[1]} columns."
+                    f"Modality {name!r}: column index out of range for {n_cols} columns."
                 )
-        out[name] = arr[:, cols]
-        if out[name].shape[1] == 0:
+        selectors[name] = cols  # a slice selects a view
+        positions[name] = np.arange(n_cols)[cols]
+        if positions[name].size == 0:
             raise ValueError(f"Modality {name!r} selects no columns.")
-    return MultimodalData(out)
+    _check_spec_cover(positions, n_cols, X.columns if frame else None)
+    if frame:  # a DataFrame's modalities stay DataFrames (their index names rows in errors)
+        return MultimodalData({name: X.iloc[:, pos] for name, pos in positions.items()})
+    return MultimodalData({name: arr[:, cols] for name, cols in selectors.items()})
+
+
+def _is_positional(cols):
+    return bool(np.ndim(cols)) and len(cols) and isinstance(
+        np.asarray(cols).flat[0], numbers.Integral
+    )
+
+
+def _check_spec_cover(positions, n_cols, columns=None):
+    """A column spec must not overlap (error) and should use every column (warning)."""
+
+    def fmt(pos):
+        values = pos if columns is None else [_py(v) for v in np.asarray(columns)[pos]]
+        shown = ", ".join(repr(_py(v)) for v in list(values)[:8])
+        return f"[{shown}{', ...' if len(values) > 8 else ''}]"
+
+    owner = {}
+    for name, pos in positions.items():
+        counts = np.bincount(pos, minlength=n_cols)
+        if (counts > 1).any():
+            raise ValueError(f"Modality {name!r} lists columns {fmt(np.flatnonzero(counts > 1))} "
+                             "more than once.")
+        for other, other_pos in owner.items():
+            shared = np.intersect1d(pos, other_pos)
+            if shared.size:
+                raise ValueError(
+                    f"The modality spec gives columns {fmt(shared)} to both {other!r} and "
+                    f"{name!r}; each column belongs to one modality."
+                )
+        owner[name] = pos
+    used = np.zeros(n_cols, dtype=bool)
+    for pos in positions.values():
+        used[pos] = True
+    if not used.all():
+        warnings.warn(
+            f"The modality spec leaves columns {fmt(np.flatnonzero(~used))} ({(~used).sum()} of "
+            f"{n_cols}) out of every modality; they are ignored. Drop them from X (or give "
+            "them to a modality) to silence this warning.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 @dataclass(frozen=True)
@@ -336,15 +430,25 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0):
     """
     mm = as_multimodal(X, modalities)
     names, arrays, masks, lengths = [], [], [], []
-    n_expected = None
+    n_expected, row_labels = None, None
     for name, value in mm.items():
+        labels = _row_labels(value)
+        row_labels = labels if row_labels is None else row_labels
         arr = _to_numeric(name, value)
         if arr.ndim not in (2, 3):
+            if arr.ndim == 1:
+                hint = (
+                    "Reshape your data with array.reshape(-1, 1) for a single feature or "
+                    "array.reshape(1, -1) for a single sample."
+                )
+            else:
+                hint = (
+                    "Flatten the feature axes with array.reshape(len(array), -1), or give "
+                    "each part its own modality."
+                )
             raise ValueError(
                 f"Modality {name!r} is a {arr.ndim}D array of shape {arr.shape}; expected 2D "
-                "(n_samples, n_features) or 3D (n_samples, n_timesteps, n_features). "
-                "Reshape your data with array.reshape(-1, 1) for a single feature or "
-                "array.reshape(1, -1) for a single sample."
+                f"(n_samples, n_features) or 3D (n_samples, n_timesteps, n_features). {hint}"
             )
         if n_expected is None:
             n_expected = arr.shape[0]
@@ -357,26 +461,29 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0):
             raise ValueError(f"Empty data: modality {name!r} has 0 samples (shape {arr.shape}).")
         if 0 in arr.shape[1:]:
             raise ValueError(
-                f"Modality {name!r} has shape {arr.shape} with 0 feature(s) (shape={arr.shape}) "
-                "while a minimum of 1 is required."
+                # the wording of sklearn's own message, which its estimator checks expect
+                f"Modality {name!r} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 "
+                "is required."
             )
         keep = arr.dtype.kind == "f" and arr.itemsize >= 4
         out_dtype = dtype or (arr.dtype if keep else np.float64)
-        out = np.array(arr, dtype=out_dtype, copy=True)
+        with np.errstate(over="ignore"):  # a value too large for dtype: the inf error below
+            out = np.array(arr, dtype=out_dtype, copy=True)
         nan = np.isnan(out)
         if np.isinf(out).any():
             bad = np.isinf(out).reshape(out.shape[0], -1).any(1)
             raise ValueError(
                 f"Modality {name!r} contains inf (or values too large for {out.dtype}) in rows "
-                f"{_rows(bad)}."
+                f"{_rows(bad, labels=labels)}."
             )
         if arr.ndim == 2:
             row_all = nan.all(1)
             partial = nan.any(1) & ~row_all
             if partial.any():
                 raise ValueError(
-                    f"Modality {name!r} has partial NaN in rows {_rows(partial)}: a present row "
-                    "must be fully finite. Mark a missing modality by setting the whole row to NaN."
+                    f"Modality {name!r} has partial NaN in rows {_rows(partial, labels=labels)}: "
+                    "a present row must be fully finite. Mark a missing modality by setting the "
+                    "whole row to NaN."
                 )
             present = ~row_all
             seq_len = None
@@ -385,8 +492,9 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0):
             partial = (nan.any(2) & ~step_all).any(1)
             if partial.any():
                 raise ValueError(
-                    f"Modality {name!r} has partial NaN inside timesteps of rows {_rows(partial)}: "
-                    "a timestep is either fully finite or all NaN (padding)."
+                    f"Modality {name!r} has partial NaN inside timesteps of rows "
+                    f"{_rows(partial, labels=labels)}: a timestep is either fully finite or all "
+                    "NaN (padding)."
                 )
             valid = ~step_all
             seq_len = valid.sum(1)
@@ -394,7 +502,7 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0):
             if misplaced.any():
                 raise ValueError(
                     f"Modality {name!r} has NaN padding before valid timesteps in rows "
-                    f"{_rows(misplaced)}: pad sequences at the end."
+                    f"{_rows(misplaced, labels=labels)}: pad sequences at the end."
                 )
             present = seq_len > 0
             seq_len = seq_len.astype(np.int64)
@@ -409,8 +517,8 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0):
     if none.any():
         which = "the only modality" if len(names) == 1 else f"all of {names}"
         raise ValueError(
-            f"Rows {_rows(none)} have every modality missing ({which} is all NaN); each "
-            "sample needs at least one present modality."
+            f"Rows {_rows(none, labels=row_labels)} have every modality missing ({which} is "
+            "all NaN); each sample needs at least one present modality."
         )
     return ModalityArrays(tuple(names), tuple(arrays), mask, tuple(lengths))
 
@@ -447,6 +555,12 @@ def validate_multimodal(estimator, X, *, reset, modalities=None, dtype=np.float3
 
     if sp.issparse(X):
         as_multimodal(X)  # raises the sparse TypeError
+    _check_container(X)
+    if not reset and isinstance(X, dict) and not X and hasattr(estimator, "modalities_"):
+        raise ValueError(
+            f"Empty data: X is an empty {type(X).__name__} (no modality); "
+            f"{type(estimator).__name__} was fitted on modalities {list(estimator.modalities_)}."
+        )
     if not isinstance(X, dict) and _ndim(X) == 2:
         # Feature-name and n_features bookkeeping exactly as sklearn does it.
         validate_data(estimator, X=X, reset=reset, skip_check_array=True)
