@@ -612,12 +612,93 @@ def _fmt_shape(shape):
     return f"(sequence of {shape[1]} features per timestep)"
 
 
-def restore_like(X, names, arrays):
-    """Return transformed arrays in the container form of the input ``X``.
+def mark_missing(arrays, present):
+    """Apply the NaN rule: make modality ``m`` of sample ``i`` missing where ``present[i, m]``
+    is False.
 
-    A flat array input (one modality) comes back as an array; dict input as a
-    :class:`MultimodalData`.
+    The one place that writes the rule (corruption, augmentation and the data
+    sets call it): every value of a missing sample's row (for a sequence,
+    every timestep) becomes NaN.
+
+    Parameters
+    ----------
+    arrays : sequence of float ndarray
+        One array per modality, samples first; written in place, so pass
+        fresh copies (as :func:`check_multimodal` makes).
+    present : bool array-like of shape (n_samples, n_modalities)
+        ``False`` where the modality is to be missing.
+
+    Returns
+    -------
+    list of ndarray
+        ``arrays``, as a list.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm._data import mark_missing
+    >>> a, b = mark_missing([np.ones((2, 2)), np.ones((2, 1))], [[True, False], [True, True]])
+    >>> b.ravel().tolist()
+    [nan, 1.0]
     """
-    if not isinstance(X, dict) and len(names) == 1:
-        return arrays[0]
-    return MultimodalData(dict(zip(names, arrays)))
+    present = np.asarray(present, dtype=bool)
+    arrays = list(arrays)
+    for m, arr in enumerate(arrays):
+        arr[~present[:, m]] = np.nan
+    return arrays
+
+
+def restore_like(X, names, arrays, *, modalities=None, rows=None):
+    """Return per-modality arrays in the container form of the caller's input ``X``.
+
+    The one way back from modalities to what the caller passed:
+
+    * dict input gives a :class:`MultimodalData`;
+    * a flat ``X`` with a column spec ``modalities`` (as given to
+      :func:`as_multimodal`) gives a copy of ``X`` (a DataFrame stays a
+      DataFrame, with its index and columns) whose columns of each modality
+      are replaced by its array;
+    * a flat ``X`` without a spec (one modality) gives that array.
+
+    Parameters
+    ----------
+    X : dict, MultimodalData, array-like or DataFrame
+        The caller's input.
+    names : sequence of str
+        Modality names, in the order of ``arrays``.
+    arrays : sequence of ndarray
+        The new per-modality arrays.
+    modalities : dict, default=None
+        The column spec that split a flat ``X``; ``{"x": slice(None)}`` puts a
+        single modality back into a copy of a flat ``X``.
+    rows : array-like of int, default=None
+        For a flat ``X`` with a spec: the samples of ``X`` (by position) that
+        ``arrays`` hold; ``None`` is all of them.
+
+    Returns
+    -------
+    MultimodalData, ndarray or DataFrame
+    """
+    if isinstance(X, dict):
+        return MultimodalData(dict(zip(names, arrays)))
+    if modalities is None:
+        if len(names) == 1:
+            return arrays[0]
+        return MultimodalData(dict(zip(names, arrays)))
+    base = X if hasattr(X, "iloc") else np.asarray(X)
+    sub = base if rows is None else _take_rows(base, rows)
+    values = dict(zip(names, arrays))
+    if _is_dataframe(sub):
+        out = sub.copy()
+        for name, cols in modalities.items():
+            if isinstance(cols, slice) or _is_positional(cols):
+                positions = np.arange(out.shape[1])[cols]
+            else:
+                positions = out.columns.get_indexer([cols] if isinstance(cols, str) else cols)
+            for j, pos in enumerate(np.atleast_1d(positions)):
+                out.isetitem(int(pos), values[name][:, j])
+        return out
+    out = np.array(sub, dtype=sub.dtype if sub.dtype.kind == "f" else np.float64)
+    for name, cols in modalities.items():
+        out[:, cols] = values[name]
+    return out

@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import check_consistent_length
 
-from skmm._data import restore_like, validate_multimodal
+from skmm._data import mark_missing, restore_like, validate_multimodal
 
 __all__ = ["MissingPatternAugmenter", "presence_patterns"]
 
@@ -97,9 +97,10 @@ class MissingPatternAugmenter(BaseEstimator):
     copying any data, and after the estimator's internal validation split.
     This sampler materializes ``2**M - 1`` copies of the data, and placed
     before an estimator that holds out a validation set (``early_stopping``)
-    it leaks copies of the same sample into both sides of that split. Use it
-    for estimators without an ``augment`` parameter, or to inspect the
-    augmented set.
+    it would leak copies of the same sample into both sides of that split:
+    skmm's estimators with ``early_stopping=True`` therefore refuse its
+    output with a ``ValueError``. Use it for estimators without an
+    ``augment`` parameter, or to inspect the augmented set.
 
     Parameters
     ----------
@@ -206,15 +207,15 @@ class MissingPatternAugmenter(BaseEstimator):
             y = np.asarray(y) if isinstance(y, list | tuple) else y
             check_consistent_length(data.mask, y)
         rows, mask = self._pattern_rows(data.mask, list(data.names))
-        arrays = []
-        for m, arr in enumerate(data.arrays):
-            out = arr[rows]
-            out[~mask[:, m]] = np.nan
-            arrays.append(out)
+        arrays = mark_missing([arr[rows] for arr in data.arrays], mask)
         self.sample_indices_ = rows
         self.patterns_ = mask
         y_res = None if y is None else _safe_indexing(y, rows)
-        return restore_like(X, data.names, arrays), y_res
+        X_res = restore_like(X, data.names, arrays)
+        if isinstance(X_res, dict) and rows.size > np.unique(rows).size:
+            # read by the estimators: early stopping would split copies of a sample apart
+            X_res._copies_samples = True
+        return X_res, y_res
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -19,13 +19,15 @@ import contextlib
 import math
 import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 from skorch import NeuralNet
@@ -33,12 +35,13 @@ from skorch.callbacks import EarlyStopping, PassthroughScoring, ProgressBar
 from skorch.utils import noop
 from torch import nn
 
-from skmm._data import INPUT_ATTRIBUTES_DOC, validate_multimodal
+from skmm._data import INPUT_ATTRIBUTES_DOC, _py, validate_multimodal
 from skmm.nn.encoders import make_encoder
 from skmm.nn.functional import add_train_noise, expand_patterns
 
 __all__ = [
     "EmbeddingMixin",
+    "LayerSizes",
     "MultimodalClassifierBase",
     "MultimodalModule",
     "fill_doc",
@@ -358,6 +361,24 @@ def _check_train_noise(train_noise):
     return p, max_std
 
 
+def _check_training_input(estimator, X, data):
+    """Training data that would fit silently but cannot train well."""
+    never = [name for name, seen in zip(data.names, data.mask.any(0)) if not seen]
+    if never:
+        raise ValueError(
+            f"Modality {never[0]!r} is missing (all NaN) for every training sample, so "
+            f"{type(estimator).__name__} cannot learn anything from it; drop it from X or "
+            "train on samples where it is present."
+        )
+    if estimator.early_stopping and getattr(X, "_copies_samples", False):
+        raise ValueError(
+            "X was resampled by MissingPatternAugmenter, which copies each sample: with "
+            "early_stopping=True the validation split would hold copies of training samples. "
+            "Use the estimator's own augment parameter (it augments after the split), or set "
+            "early_stopping=False."
+        )
+
+
 #: Docstring fragment for the parameters every skmm classifier shares.
 COMMON_PARAMETERS = """
     modalities : dict, default=None
@@ -461,27 +482,80 @@ def fill_doc(cls):
     return cls
 
 
+class LayerSizes(Options):
+    """Parameter constraint: a sequence of positive ints (layer widths).
+
+    For ``_parameter_constraints`` next to scikit-learn's ``Interval`` and
+    ``StrOptions``: ``hidden_sizes=(0,)`` or ``(-3,)`` is rejected at ``fit``
+    with scikit-learn's ``InvalidParameterError``. (A subclass of sklearn's
+    ``Options``, the constraint classes sklearn's validation accepts; it
+    matches sequences, not a finite set.)
+
+    Parameters
+    ----------
+    allow_empty : bool, default=True
+        Whether ``()`` (no hidden layer) is valid.
+    """
+
+    def __init__(self, allow_empty=True):
+        super().__init__(tuple, set())
+        self.allow_empty = allow_empty
+
+    def is_satisfied_by(self, val):
+        if isinstance(val, str | bytes | dict) or not hasattr(val, "__iter__"):
+            return False
+        sizes = list(val)
+        if not sizes and not self.allow_empty:
+            return False
+        return all(
+            isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in sizes
+        )
+
+    def __str__(self):
+        kind = "a" if self.allow_empty else "a non-empty"
+        return f"{kind} sequence of positive ints (layer widths)"
+
+
 class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
     """Shared machinery of skmm classifiers (not for direct use).
 
     Subclasses define ``__init__`` with explicit parameters (the common ones
-    documented in :data:`COMMON_PARAMETERS` plus their own) and
-    ``_build_module(feature_shapes, n_classes)``. They set ``_augment`` to the
-    augmentation mode of the batches (usually their ``augment`` parameter).
+    documented in :data:`COMMON_PARAMETERS` plus their own), declare their
+    own parameters' constraints by extending the base's
+    (``_parameter_constraints = {**MultimodalClassifierBase._parameter_constraints,
+    "latent_dim": [Interval(Integral, 1, None, closed="left")]}``; scikit-learn
+    checks them at the start of ``fit``) and implement
+    ``_build_module(feature_shapes, n_classes)``. A parameter ``augment`` sets
+    the missing-pattern augmentation of the training batches.
     """
+
+    #: The common parameters' constraints (scikit-learn's declarative validation);
+    #: subclasses merge theirs: ``{**MultimodalClassifierBase._parameter_constraints, ...}``.
+    _parameter_constraints = {
+        "modalities": [dict, None],
+        "encoders": [dict, None],
+        "hidden_sizes": [LayerSizes()],
+        "train_noise": [Interval(Real, 0, None, closed="left"), "array-like", None],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "callbacks": [list, tuple, None],
+        "verbose": ["verbose"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    #: The constraint of an ``augment`` parameter, for subclasses that have one.
+    _AUGMENT = [StrOptions({"all", "random"}), None]
 
     def _build_module(self, feature_shapes, n_classes):
         raise NotImplementedError
-
-    def _augment_mode(self):
-        mode = getattr(self, "augment", None)
-        if mode is False:
-            return None
-        if mode is True:
-            return "all"
-        if mode not in (None, "all", "random"):
-            raise ValueError(f"augment must be 'all', 'random', True, False or None, got {mode!r}.")
-        return mode
 
     def _method_callbacks(self):
         """``(name, callback)`` pairs a method adds to training (e.g. RedCore's regulation)."""
@@ -538,26 +612,7 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
 
         return split
 
-    def _check_params(self):
-        for name in ("batch_size", "max_epochs", "n_iter_no_change"):
-            value = getattr(self, name)
-            if not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if not 0.0 < self.validation_fraction < 1.0:
-            raise ValueError(
-                f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}."
-            )
-        if self.lr <= 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}.")
-        if not self.tol >= 0:
-            raise ValueError(f"tol must be non-negative, got {self.tol!r}.")
-        if self.n_threads is not None and (
-            not isinstance(self.n_threads, int | np.integer) or self.n_threads < 1
-        ):
-            raise ValueError(
-                f"n_threads must be a positive integer or None, got {self.n_threads!r}."
-            )
-
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train on multimodal data.
 
@@ -572,12 +627,12 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        self._check_params()
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         data = validate_multimodal(self, X, reset=True, modalities=self.modalities)
+        _check_training_input(self, X, data)
         y = column_or_1d(y, warn=True)
         check_consistent_length(data.mask, y)
         check_classification_targets(y)
@@ -585,10 +640,10 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} can't train when only one class is present "
-                f"(got only {self.classes_[0]!r})."
+                f"(got only {_py(self.classes_[0])!r})."
             )
         train_noise = _check_train_noise(self.train_noise)
-        augment = self._augment_mode()
+        augment = getattr(self, "augment", None)
         device = resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         fork_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []

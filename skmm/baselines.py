@@ -5,8 +5,11 @@ paper methods (``augment``, ``train_noise``, encoders), so that benchmarks
 compare fusion strategies and nothing else.
 """
 
+from numbers import Integral
+
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from skmm.base import (
@@ -117,6 +120,12 @@ class ConcatFusionClassifier(EmbeddingMixin, MultimodalClassifierBase):
     >>> clf.transform(X).shape
     (60, 512)
     """
+
+    _parameter_constraints = {
+        **MultimodalClassifierBase._parameter_constraints,
+        "augment": MultimodalClassifierBase._AUGMENT,
+        "classifier_hidden": [Interval(Integral, 1, None, closed="left")],
+    }
 
     def __init__(
         self,

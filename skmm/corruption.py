@@ -41,6 +41,7 @@ from skmm._data import (
     MultimodalData,
     _rows,
     check_multimodal,
+    mark_missing,
     restore_like,
     validate_multimodal,
 )
@@ -93,7 +94,7 @@ def _check_known(owner, names, known, param):
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ValueError(
-            f"{type(owner).__name__}: {param} names unknown modalities {unknown}; the data "
+            f"{type(owner).__name__}: unknown modalities {unknown} in `{param}`; the data "
             f"has modalities {list(known)}."
         )
 
@@ -446,10 +447,7 @@ class ModalityDropout(_RandomCorruption):
             keys = rng.random_sample((emptied.size, mask.shape[1]))
             keys[~mask[emptied]] = -1.0
             kept[emptied, keys.argmax(1)] = True
-        out = list(data.arrays)
-        for m in range(len(out)):
-            out[m][mask[:, m] & ~kept[:, m]] = np.nan
-        return out
+        return mark_missing(data.arrays, kept)
 
 
 @_doc
@@ -506,10 +504,7 @@ class KeepModalities(_Corruption):
                 f"KeepModalities({keep}) leaves rows {_rows(~left)} with no present modality "
                 "(none of the kept modalities is present there)."
             )
-        return [
-            arr if keep_m else np.full_like(arr, np.nan)
-            for arr, keep_m in zip(data.arrays, kept)
-        ]
+        return mark_missing(data.arrays, np.broadcast_to(kept, data.mask.shape))
 
 
 def _present_part(data, m):

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
-from skmm._data import MultimodalData
+from skmm._data import MultimodalData, mark_missing
 
 __all__ = [
     "make_multimodal_classification",
@@ -369,8 +369,8 @@ def make_multimodal_classification(
         info_latent[name] = latent
         projections[name] = proj
     mask = _missing_mask(counts, names, n_samples, rng)
+    mark_missing([X[name] for name in names], mask)
     for m, name in enumerate(names):
-        X[name][~mask[:, m]] = np.nan
         if name in lengths:
             lengths[name] = np.where(mask[:, m], lengths[name], 0)
     X = MultimodalData(X)

@@ -19,7 +19,7 @@ from sklearn.base import clone
 from sklearn.metrics import check_scoring
 from sklearn.utils import _safe_indexing
 
-from skmm._data import _is_dataframe, as_multimodal, check_multimodal
+from skmm._data import _is_dataframe, as_multimodal, check_multimodal, restore_like
 from skmm.augmentation import _check_patterns, presence_patterns
 from skmm.corruption import KeepModalities
 
@@ -97,27 +97,10 @@ class _Input:
 
     def back(self, mm, rows):
         """The estimator's input for samples ``rows`` from transformed modalities ``mm``."""
-        if isinstance(self.X, dict):
-            return mm
-        sub = _safe_indexing(self.X, rows)
-        groups = {"x": slice(None)} if self.spec is None else self.spec
-        if _is_dataframe(sub):
-            out = sub.copy()
-            for name, cols in groups.items():
-                if isinstance(cols, slice) or np.asarray(cols).dtype.kind in "iu":
-                    positions = np.arange(out.shape[1])[cols]
-                else:
-                    positions = out.columns.get_indexer(list(np.atleast_1d(cols)))
-                for j, pos in enumerate(np.atleast_1d(positions)):
-                    out.isetitem(int(pos), mm[name][:, j])
-            return out
-        if self.spec is None:
-            return mm["x"]
-        sub = np.asarray(sub)
-        out = np.array(sub, dtype=sub.dtype if sub.dtype.kind == "f" else np.float64)
-        for name, cols in groups.items():
-            out[:, cols] = mm[name]
-        return out
+        if isinstance(self.X, dict) or (self.spec is None and not _is_dataframe(self.X)):
+            return restore_like(self.X, list(mm), list(mm.values()))
+        spec = {"x": slice(None)} if self.spec is None else self.spec
+        return restore_like(self.X, list(mm), list(mm.values()), modalities=spec, rows=rows)
 
 
 def _scorer(estimator, scoring):

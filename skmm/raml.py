@@ -4,8 +4,11 @@ The method of "Redundancy-Adaptive Multimodal Learning for Imperfect Data"
 (Section III and Algorithm 1). Equation numbers in comments refer to that paper.
 """
 
+from numbers import Integral, Real
+
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from skmm.base import (
@@ -211,6 +214,14 @@ class RAMLClassifier(EmbeddingMixin, MultimodalClassifierBase):
     0.0
     """
 
+    _parameter_constraints = {
+        **MultimodalClassifierBase._parameter_constraints,
+        "lambda1": [Interval(Real, 0, None, closed="left")],
+        "lambda2": [Interval(Real, 0, None, closed="left")],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "augment": MultimodalClassifierBase._AUGMENT,
+    }
+
     def __init__(
         self,
         lambda1=1.0,
@@ -259,10 +270,6 @@ class RAMLClassifier(EmbeddingMixin, MultimodalClassifierBase):
         self.verbose = verbose
 
     def _build_module(self, feature_shapes, n_classes):
-        if self.lambda1 < 0 or self.lambda2 < 0:
-            raise ValueError(
-                f"lambda1 and lambda2 must be non-negative, got {self.lambda1} and {self.lambda2}."
-            )
         return RAMLModule(
             build_encoders(self.encoders, feature_shapes, self.hidden_sizes),
             self.latent_dim,

@@ -10,15 +10,18 @@ numbers in comments refer to that paper.
 """
 
 import numbers
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval
 from skorch.callbacks import Callback
 from torch import nn
 
 from skmm.base import (
     EmbeddingMixin,
+    LayerSizes,
     MultimodalClassifierBase,
     MultimodalModule,
     build_encoders,
@@ -38,8 +41,10 @@ def _check_eta_constraints(n_modalities, xi1, xi2, p):
     for name, value in (("xi1", xi1), ("xi2", xi2), ("norm_p", p)):
         if not isinstance(value, numbers.Real) or isinstance(value, bool) or not np.isfinite(value):
             raise ValueError(f"{name} must be a finite real number, got {value!r}.")
-    if xi1 <= 0 or xi2 <= 0:
-        raise ValueError(f"xi1 and xi2 must be positive, got xi1={xi1!r} and xi2={xi2!r}.")
+    if xi1 < 0 or xi2 <= 0:
+        raise ValueError(
+            f"xi1 must be non-negative and xi2 positive, got xi1={xi1!r} and xi2={xi2!r}."
+        )
     if p < 1:
         raise ValueError(f"norm_p must be >= 1, got {p!r}.")
     floor_norm = xi1 * n_modalities ** (1.0 / p)
@@ -74,7 +79,7 @@ def project_eta(v, xi1, xi2, p=2):
     v : array-like or torch.Tensor of shape (M,)
         The point to project (``eta - alpha1 * RA`` in Eq. 8).
     xi1 : float
-        ``xi_1``, the floor of every coordinate (constraint 6b).
+        ``xi_1 >= 0``, the floor of every coordinate (constraint 6b); 0 puts no floor.
     xi2 : float
         ``xi_2``, the required ``l_p`` norm (constraint 6c).
     p : float, default=2
@@ -478,7 +483,7 @@ class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
         ``gamma`` of Eq. 3, here the weight of the KL term against the
         classification losses (see above).
     xi1 : float, default=0.015
-        ``xi_1`` of Eq. 6b, the floor of every ``eta_m``.
+        ``xi_1`` of Eq. 6b, the floor of every ``eta_m`` (``>= 0``; 0 puts no floor).
     xi2 : float, default=0.15
         ``xi_2`` of Eq. 6c, the ``l_p`` norm of ``eta``. Requires
         ``xi1 * M**(1/norm_p) <= xi2``.
@@ -540,6 +545,22 @@ class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
     >>> bool(np.isclose(np.linalg.norm(clf.eta_), 0.15))
     True
     """
+
+    _parameter_constraints = {
+        **MultimodalClassifierBase._parameter_constraints,
+        "gamma": [Interval(Real, 0, None, closed="left")],
+        "xi1": [Interval(Real, 0, None, closed="left")],
+        "xi2": [Interval(Real, 0, None, closed="neither")],
+        "norm_p": [Interval(Real, 1, None, closed="left")],
+        "update_every": [Interval(Integral, 1, None, closed="left")],
+        "eta_lr": [Interval(Real, 0, None, closed="left")],
+        "ema_beta": [Interval(Real, 0, 1, closed="right")],
+        "regulate": ["boolean"],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "cross_hidden_sizes": [LayerSizes()],
+        "decoder_hidden_sizes": [LayerSizes()],
+        "augment": MultimodalClassifierBase._AUGMENT,
+    }
 
     def __init__(
         self,
@@ -605,16 +626,6 @@ class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
         self.verbose = verbose
 
     def _build_module(self, feature_shapes, n_classes):
-        if not self.gamma >= 0:
-            raise ValueError(f"gamma must be non-negative, got {self.gamma!r}.")
-        if not isinstance(self.update_every, numbers.Integral) or self.update_every < 1:
-            raise ValueError(f"update_every must be a positive integer, got {self.update_every!r}.")
-        if not self.eta_lr >= 0:
-            raise ValueError(f"eta_lr must be non-negative, got {self.eta_lr!r}.")
-        if not 0 < self.ema_beta <= 1:
-            raise ValueError(f"ema_beta must be in (0, 1], got {self.ema_beta!r}.")
-        if not isinstance(self.latent_dim, numbers.Integral) or self.latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive integer, got {self.latent_dim!r}.")
         return RedCoreModule(
             build_encoders(self.encoders, feature_shapes, self.hidden_sizes),
             int(self.latent_dim),

@@ -201,13 +201,14 @@ def test_bad_parameters():
     X = _data()
     cases = [
         (GaussianNoise(std=-1.0), r"GaussianNoise: std must be a non-negative number, got -1.0"),
-        (GaussianNoise(modalities=["a", "q"]), r"modalities names unknown modalities \['q'\]"),
+        (GaussianNoise(modalities=["a", "q"]), r"^GaussianNoise: unknown modalities \['q'\] in `modalities`; the data has"),
         (FeatureMasking(p=1.5), r"FeatureMasking: p must be a number in \[0, 1\], got 1.5"),
         (ModalityDropout(rates=-0.1), r"rates must be a number in \[0, 1\]"),
-        (ModalityDropout(rates={"q": 0.1}), r"rates names unknown modalities \['q'\]"),
+        (ModalityDropout(rates={"q": 0.1}), r"^ModalityDropout: unknown modalities \['q'\] in `rates`; the data has"),
         (ModalityDropout(rates={"a": 2}), r"each rate must be a number in \[0, 1\], got 2"),
         (KeepModalities([]), "names must name at least one modality to keep"),
-        (KeepModalities(["a", "q"]), r"names names unknown modalities \['q'\]; the data has"),
+        (KeepModalities(["a", "q"]), r"^KeepModalities: unknown modalities \['q'\] in `names`; the data has "
+         r"modalities \['a', 'b', 's'\]\.$"),
         (PerModality(StandardScaler(), modalities="q"), r"unknown modalities \['q'\]"),
     ]
     for est, message in cases:
@@ -439,7 +440,7 @@ def test_split_modalities_contract():
     with pytest.raises(ValueError, match="X has 4 features, but SplitModalities is expecting 5"):
         fitted.transform(flat[:, :4])
     df = pd.DataFrame(flat, columns=list("pqrst"))
-    out = SplitModalities({"a": ["p", "t"], "b": ["q"]}).fit(df).transform(df)
+    out = SplitModalities({"a": ["p", "t"], "b": ["q", "r", "s"]}).fit(df).transform(df)
     _same(out["a"], flat[:, [0, 4]])
 
 
