@@ -14,10 +14,12 @@ This module imports numpy and scikit-learn only (never torch).
 
 import itertools
 import numbers
+from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length
 
 from skmm._data import mark_missing, restore_like, validate_multimodal
@@ -137,6 +139,11 @@ class MissingPatternAugmenter(BaseEstimator):
     True
     """
 
+    _parameter_constraints = {
+        "patterns": [StrOptions({"all"}), Interval(Integral, 1, None, closed="left"), list, tuple],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, patterns="all", random_state=None):
         self.patterns = patterns
         self.random_state = random_state
@@ -145,11 +152,6 @@ class MissingPatternAugmenter(BaseEstimator):
         """Sample index and presence mask of each output row."""
         n, n_mod = mask.shape
         if isinstance(self.patterns, numbers.Integral) and not isinstance(self.patterns, bool):
-            if self.patterns < 1:
-                raise ValueError(
-                    f"MissingPatternAugmenter: an int patterns must be positive, got "
-                    f"{self.patterns}."
-                )
             rng = check_random_state(self.random_state)
             candidates = _check_patterns(presence_patterns(names), names, "")
             combined = candidates[:, None, :] & mask[None, :, :]  # (P, n, M)
@@ -167,6 +169,7 @@ class MissingPatternAugmenter(BaseEstimator):
         p_idx, rows = np.nonzero(combined.any(-1))  # pattern-major, like the estimators
         return rows, combined[p_idx, rows]
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check ``X`` and record its layout (``fit_resample`` does the work).
 
@@ -184,6 +187,7 @@ class MissingPatternAugmenter(BaseEstimator):
         validate_multimodal(self, X, reset=True, dtype=None, fill=np.nan)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_resample(self, X, y=None):
         """Return the augmented ``X`` and the correspondingly repeated ``y``.
 

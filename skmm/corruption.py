@@ -29,11 +29,13 @@ scikit-learn only (never torch).
 """
 
 import numbers
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils import check_random_state, get_tags
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skmm._data import (
@@ -108,6 +110,10 @@ def _selected(owner, names):
     return chosen
 
 
+#: The constraint of a parameter naming modalities (a name or a list of names).
+_NAMES = [str, list, tuple, None]
+
+
 def _check_fraction(owner, name, value):
     if not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:
         raise ValueError(
@@ -127,12 +133,14 @@ class _Corruption(TransformerMixin, BaseEstimator):
     are fresh copies made by the data layer).
     """
 
+    #: Shared by every corrupting transformer; subclasses merge theirs.
+    _parameter_constraints = {
+        "apply_on": [StrOptions(set(_APPLY_ON))],
+        "random_state": ["random_state"],
+    }
+
     def _check_params(self, names):
-        if self.apply_on not in _APPLY_ON:
-            raise ValueError(
-                f"{type(self).__name__}: apply_on must be one of {list(_APPLY_ON)}, got "
-                f"{self.apply_on!r}."
-            )
+        self._validate_params()  # also on the paths that do not fit (corrupt)
 
     def _output(self, X, data, apply):
         arrays = self._corrupt(data) if apply else list(data.arrays)
@@ -284,6 +292,12 @@ class GaussianNoise(_RandomCorruption):
     True
     """
 
+    _parameter_constraints = {
+        **_Corruption._parameter_constraints,
+        "std": [Interval(Real, 0, None, closed="left")],
+        "modalities": _NAMES,
+    }
+
     def __init__(self, std=0.1, modalities=None, apply_on="transform", random_state=None):
         self.std = std
         self.modalities = modalities
@@ -292,8 +306,6 @@ class GaussianNoise(_RandomCorruption):
 
     def _check_params(self, names):
         super()._check_params(names)
-        if not isinstance(self.std, numbers.Real) or not self.std >= 0:
-            raise ValueError(f"GaussianNoise: std must be a non-negative number, got {self.std!r}.")
         _selected(self, names)
 
     def _corrupt(self, data):
@@ -350,6 +362,12 @@ class FeatureMasking(_RandomCorruption):
     True
     """
 
+    _parameter_constraints = {
+        **_Corruption._parameter_constraints,
+        "p": [Interval(Real, 0, 1, closed="both")],
+        "modalities": _NAMES,
+    }
+
     def __init__(self, p=0.1, modalities=None, apply_on="transform", random_state=None):
         self.p = p
         self.modalities = modalities
@@ -358,7 +376,6 @@ class FeatureMasking(_RandomCorruption):
 
     def _check_params(self, names):
         super()._check_params(names)
-        _check_fraction(self, "p", self.p)
         _selected(self, names)
 
     def _corrupt(self, data):
@@ -419,6 +436,11 @@ class ModalityDropout(_RandomCorruption):
     (0.3, False)
     """
 
+    _parameter_constraints = {
+        **_Corruption._parameter_constraints,
+        "rates": [Interval(Real, 0, 1, closed="both"), dict],
+    }
+
     def __init__(self, rates=0.5, apply_on="transform", random_state=None):
         self.rates = rates
         self.apply_on = apply_on
@@ -430,7 +452,6 @@ class ModalityDropout(_RandomCorruption):
             for rate in self.rates.values():
                 _check_fraction(self, "each rate", rate)
             return np.array([float(self.rates.get(n, 0.0)) for n in names])
-        _check_fraction(self, "rates", self.rates)
         return np.full(len(names), float(self.rates))
 
     def _check_params(self, names):
@@ -482,6 +503,11 @@ class KeepModalities(_Corruption):
     >>> {k: bool(np.isnan(v).all()) for k, v in out.items()}
     {'a': False, 'b': True, 'c': False}
     """
+
+    _parameter_constraints = {
+        "names": [str, list, tuple],
+        "apply_on": [StrOptions(set(_APPLY_ON))],
+    }
 
     def __init__(self, names, apply_on="transform"):
         self.names = names
@@ -575,10 +601,16 @@ class PerModality(TransformerMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints = {
+        "transformer": [HasMethods(["fit", "transform"])],
+        "modalities": _NAMES,
+    }
+
     def __init__(self, transformer, modalities=None):
         self.transformer = transformer
         self.modalities = modalities
 
+    @_fit_context(prefer_skip_nested_validation=False)  # the clones validate their own
     def _fit(self, X, y, transform):
         data = validate_multimodal(self, X, reset=True, dtype=None, fill=np.nan)
         chosen = _selected(self, data.names)
@@ -723,9 +755,12 @@ class SplitModalities(TransformerMixin, BaseEstimator):
     MultimodalData({a: (3, 1), b: (3, 3)}, n_samples=3)
     """
 
+    _parameter_constraints = {"modalities": [dict, None]}
+
     def __init__(self, modalities=None):
         self.modalities = modalities
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check ``X`` against the spec and record the layout.
 

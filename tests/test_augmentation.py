@@ -123,9 +123,14 @@ def test_inputs_unchanged_and_readonly():
 
 def test_bad_parameters_and_input():
     X, y = _data()
-    with pytest.raises(ValueError, match="an int patterns must be positive, got 0"):
+    with pytest.raises(
+        ValueError,
+        match=r"^The 'patterns' parameter of MissingPatternAugmenter must be a str among "
+        r"\{'all'\}, an int in the range \[1, inf\), an instance of 'list' or an instance of "
+        r"'tuple'\. Got 0 instead\.$",
+    ):
         MissingPatternAugmenter(patterns=0).fit_resample(X, y)
-    with pytest.raises(ValueError, match="patterns must be 'all', a positive int or a list"):
+    with pytest.raises(ValueError, match="The 'patterns' parameter of MissingPatternAugmenter"):
         MissingPatternAugmenter(patterns="some").fit_resample(X, y)
     with pytest.raises(ValueError, match=r"non-empty tuple of the data's modalities .*'q'"):
         MissingPatternAugmenter(patterns=[("a", "q")]).fit_resample(X, y)

@@ -134,7 +134,11 @@ def test_apply_on_choices(est):
     for out in (both.fit_transform(X), both.transform(X)):
         for k in X:
             _same(out[k], reference[k])
-    with pytest.raises(ValueError, match=r"apply_on must be one of \['transform', "):
+    with pytest.raises(
+        ValueError,
+        match=rf"^The 'apply_on' parameter of {type(est).__name__} must be a str among "
+        r"\{'(transform|fit_transform|both)', .*\}\. Got 'fit' instead\.$",
+    ):
         clone(est).set_params(apply_on="fit").fit(X)
 
 
@@ -200,10 +204,13 @@ def test_transform_checks_layout_and_unfitted():
 def test_bad_parameters():
     X = _data()
     cases = [
-        (GaussianNoise(std=-1.0), r"GaussianNoise: std must be a non-negative number, got -1.0"),
+        (GaussianNoise(std=-1.0), r"^The 'std' parameter of GaussianNoise must be a float in the "
+         r"range \[0\.0, inf\)\. Got -1\.0 instead\.$"),
         (GaussianNoise(modalities=["a", "q"]), r"^GaussianNoise: unknown modalities \['q'\] in `modalities`; the data has"),
-        (FeatureMasking(p=1.5), r"FeatureMasking: p must be a number in \[0, 1\], got 1.5"),
-        (ModalityDropout(rates=-0.1), r"rates must be a number in \[0, 1\]"),
+        (FeatureMasking(p=1.5), r"^The 'p' parameter of FeatureMasking must be a float in the "
+         r"range \[0\.0, 1\.0\]\. Got 1\.5 instead\.$"),
+        (ModalityDropout(rates=-0.1), r"The 'rates' parameter of ModalityDropout must be a float "
+         r"in the range \[0\.0, 1\.0\] or an instance of 'dict'\. Got -0\.1 instead\.$"),
         (ModalityDropout(rates={"q": 0.1}), r"^ModalityDropout: unknown modalities \['q'\] in `rates`; the data has"),
         (ModalityDropout(rates={"a": 2}), r"each rate must be a number in \[0, 1\], got 2"),
         (KeepModalities([]), "names must name at least one modality to keep"),

@@ -319,13 +319,16 @@ def test_predict_checks_layout():
 
 def test_bad_parameters():
     X, y = _task(n=60)
-    with pytest.raises(ValueError, match="lambda1 and lambda2 must be non-negative"):
+    with pytest.raises(ValueError, match=r"^The 'lambda1' parameter of RAMLClassifier must be a "
+                       r"float in the range \[0\.0, inf\)\. Got -1 instead\.$"):
         RAMLClassifier(lambda1=-1, max_epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match="augment must be 'all', 'random', True, False or None"):
+    with pytest.raises(ValueError, match=r"^The 'augment' parameter of RAMLClassifier must be a "
+                       r"str among \{'(all|random)', '(all|random)'\} or None\. Got 'some'"):
         RAMLClassifier(augment="some", max_epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match="max_epochs must be a positive integer"):
+    with pytest.raises(ValueError, match=r"^The 'max_epochs' parameter of RAMLClassifier must be "
+                       r"an int in the range \[1, inf\)\. Got 0 instead\.$"):
         RAMLClassifier(max_epochs=0).fit(X, y)
-    with pytest.raises(ValueError, match="only one class is present"):
+    with pytest.raises(ValueError, match=r"only one class is present \(got only 0\)\.$"):
         RAMLClassifier(max_epochs=1).fit(X, np.zeros(60))
     with pytest.raises(ValueError, match=r"`encoders` names modalities \['zz'\]"):
         RAMLClassifier(encoders={"zz": "mlp"}, max_epochs=1).fit(X, y)

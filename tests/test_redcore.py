@@ -107,8 +107,12 @@ def test_projection_examples_and_errors():
         project_eta([1.0, 2.0, 3.0], 0.1 / np.sqrt(3), 0.09)
     with pytest.raises(ValueError, match="norm_p must be >= 1, got 0.5"):
         project_eta([1.0, 2.0], 0.01, 0.15, p=0.5)
-    with pytest.raises(ValueError, match="xi1 and xi2 must be positive"):
-        project_eta([1.0, 2.0], 0.0, 0.15)
+    with pytest.raises(ValueError, match="^xi1 must be non-negative and xi2 positive, got "
+                       "xi1=-0.01 and xi2=0.15.$"):
+        project_eta([1.0, 2.0], -0.01, 0.15)
+    with pytest.raises(ValueError, match="^xi1 must be non-negative and xi2 positive, got "
+                       "xi1=0.0 and xi2=0.0.$"):
+        project_eta([1.0, 2.0], 0.0, 0.0)
     with pytest.raises(ValueError, match=r"v must be a non-empty 1D vector, got shape \(2, 1\)"):
         project_eta([[1.0], [2.0]], 0.01, 0.15)
 
@@ -396,13 +400,37 @@ def test_early_stopping_restores_regulation_state_with_the_weights():
 
 def test_bad_parameters():
     X, y = _task(n=60)
-    with pytest.raises(ValueError, match="ema_beta must be in \\(0, 1\\], got 0"):
-        RedCoreClassifier(ema_beta=0, max_epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match="update_every must be a positive integer, got 0"):
-        RedCoreClassifier(update_every=0, max_epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match="gamma must be non-negative"):
-        RedCoreClassifier(gamma=-1.0, max_epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match="eta_lr must be non-negative"):
-        RedCoreClassifier(eta_lr=-0.1, max_epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match="augment must be 'all', 'random', True, False or None"):
-        RedCoreClassifier(augment="some", max_epochs=1).fit(X, y)
+    for params, message in [
+        (dict(ema_beta=0), r"'ema_beta' parameter of RedCoreClassifier must be a float in the "
+                           r"range \(0\.0, 1\.0\]\. Got 0 instead\.$"),
+        (dict(update_every=0), r"'update_every' parameter of RedCoreClassifier must be an int in "
+                               r"the range \[1, inf\)\. Got 0 instead\.$"),
+        (dict(gamma=-1.0), r"'gamma' parameter of RedCoreClassifier must be a float in the range "
+                           r"\[0\.0, inf\)\. Got -1\.0 instead\.$"),
+        (dict(eta_lr=-0.1), r"'eta_lr' parameter of RedCoreClassifier must be a float in the "
+                            r"range \[0\.0, inf\)\. Got -0\.1 instead\.$"),
+        (dict(xi1=-0.1), r"'xi1' parameter of RedCoreClassifier must be a float in the range "
+                         r"\[0\.0, inf\)\. Got -0\.1 instead\.$"),
+        (dict(augment="some"), r"'augment' parameter of RedCoreClassifier must be a str among"),
+        (dict(cross_hidden_sizes=(8, 0)), r"'cross_hidden_sizes' parameter of RedCoreClassifier "
+                                          r"must be a sequence of positive ints \(layer widths\)\. "
+                                          r"Got \(8, 0\) instead\.$"),
+    ]:
+        with pytest.raises(ValueError, match="^The " + message):
+            RedCoreClassifier(max_epochs=1, **params).fit(X, y)
+    # infeasible xi1 and xi2 together: the cross-parameter check, where it was
+    with pytest.raises(ValueError, match=r"infeasible for 3 modalities: xi1 \* M\*\*\(1/p\)"):
+        RedCoreClassifier(xi1=0.1, xi2=0.15, max_epochs=1).fit(X, y)
+
+
+def test_zero_floor_xi1():
+    """xi1 is a floor: 0 is allowed, and eta may then reach 0 on a coordinate."""
+    eta = project_eta([0.2, 0.05, -0.1], xi1=0.0, xi2=0.15)
+    assert eta[2] == 0.0 and eta.min() >= 0.0
+    np.testing.assert_allclose(np.linalg.norm(eta), 0.15)
+    np.testing.assert_allclose(eta[:2] / eta[0], [1.0, 0.25])  # the free part is scaled v
+    np.testing.assert_allclose(project_eta([-0.2, -0.05, -0.1], 0.0, 0.15), [0.0, 0.15, 0.0])
+    X, y = _task(n=60)
+    clf = RedCoreClassifier(xi1=0.0, **dict(FAST, max_epochs=3)).fit(X, y)
+    assert clf.eta_.min() >= 0.0 and np.isclose(np.linalg.norm(clf.eta_), 0.15)
+    assert len(clf.eta_history_) > 0

@@ -128,16 +128,17 @@ def _two_views(n=120, seed=0):
 @pytest.mark.parametrize(
     "value, message",
     [
-        ("12", r"train_noise must be None, a maximum std, or a \(probability, maximum std\) "
-               r"pair; got '12'"),
+        ("12", r"^The 'train_noise' parameter of (\w+) must be a float in the range "
+               r"\[0\.0, inf\), an array-like or None\. Got '12' instead\.$"),
         (True, "pair; got True"),
         ((0.5,), r"pair; got \(0.5,\)"),
         ((0.1, 1.0, 2.0), r"pair; got \(0.1, 1.0, 2.0\)"),
         (("a", 1.0), "pair; got"),
-        (-1.0, r"a probability in \[0, 1\] and a finite non-negative std; got p=0.5, max_std=-1.0"),
+        (-1.0, r"^The 'train_noise' parameter of (\w+) must be a float in the range "
+               r"\[0\.0, inf\), an array-like or None\. Got -1\.0 instead\.$"),
         ((1.5, 1.0), "got p=1.5, max_std=1.0"),
         ((-0.1, 1.0), "got p=-0.1, max_std=1.0"),
-        (float("nan"), "max_std=nan"),
+        (float("nan"), r"'train_noise' parameter of (\w+) must be .* Got nan instead\.$"),
         ((0.5, float("inf")), "max_std=inf"),
     ],
 )
