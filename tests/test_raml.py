@@ -328,7 +328,7 @@ def test_bad_parameters():
     with pytest.raises(ValueError, match=r"^The 'max_epochs' parameter of RAMLClassifier must be "
                        r"an int in the range \[1, inf\)\. Got 0 instead\.$"):
         RAMLClassifier(max_epochs=0).fit(X, y)
-    with pytest.raises(ValueError, match=r"only one class is present \(got only 0\)\.$"):
+    with pytest.raises(ValueError, match=r"only one class is present \(got only 0\.0\)\.$"):
         RAMLClassifier(max_epochs=1).fit(X, np.zeros(60))
     with pytest.raises(ValueError, match=r"`encoders` names modalities \['zz'\]"):
         RAMLClassifier(encoders={"zz": "mlp"}, max_epochs=1).fit(X, y)
