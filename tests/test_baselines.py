@@ -7,7 +7,6 @@ import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmm import ConcatFusionClassifier, LateFusionClassifier, MultimodalData
 from skmm.base import Batch
@@ -171,18 +170,6 @@ def test_concat_transform_zeroes_missing_embedding(fitted, data):
     assert emb.shape == (len(X), 32) and emb.dtype == np.float32
     assert (emb[:20, :16] == 0).all() and (emb[20:45, 16:] == 0).all()
     assert (np.abs(emb[45:]).sum(1) > 0).all()
-
-
-@parametrize_with_checks(
-    [
-        ConcatFusionClassifier(
-            hidden_sizes=(16,), classifier_hidden=16, max_epochs=20, lr=1e-2, random_state=0
-        ),
-        LateFusionClassifier(hidden_sizes=(16,), max_epochs=20, lr=1e-2, random_state=0),
-    ]
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 def test_concat_first_layer_blocks_equal_the_layer_on_the_concatenation():

@@ -11,7 +11,6 @@ from sklearn.feature_selection import SelectKBest
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmm import (
     FeatureMasking,
@@ -23,46 +22,6 @@ from skmm import (
     RAMLClassifier,
     SplitModalities,
 )
-
-# SplitModalities returns a MultimodalData (a dict of arrays), by design: these checks
-# compare two outputs with assert_allclose, which needs arrays. The same properties
-# (pickling, subset/order invariance, idempotence) are tested on the dict below.
-_SPLIT_REASON = (
-    "transform returns a MultimodalData (dict of per-modality arrays) by design; the check "
-    "compares outputs as arrays. Tested on the dict in test_split_modalities_contract."
-)
-_SPLIT_XFAIL = {
-    name: _SPLIT_REASON
-    for name in [
-        "check_pipeline_consistency",
-        "check_estimators_pickle",
-        "check_transformer_data_not_an_array",
-        "check_transformer_general",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_fit_idempotent",
-    ]
-}
-
-
-def _expected_failures(estimator):
-    return _SPLIT_XFAIL if isinstance(estimator, SplitModalities) else {}
-
-
-@parametrize_with_checks(
-    [
-        GaussianNoise(std=0.2),
-        FeatureMasking(p=0.3),
-        ModalityDropout(rates=0.4),
-        KeepModalities("x"),
-        PerModality(StandardScaler()),
-        PerModality(PCA(n_components=1)),
-        SplitModalities(),
-    ],
-    expected_failed_checks=_expected_failures,
-)
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)
 
 
 def _data(n=40, seed=0):

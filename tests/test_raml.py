@@ -12,7 +12,6 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmm import MultimodalData, RAMLClassifier
 from skmm._data import check_multimodal
@@ -20,11 +19,6 @@ from skmm.base import Batch, TensorData
 from skmm.nn import expand_patterns, missing_patterns
 
 FAST = dict(max_epochs=10, lr=1e-2, hidden_sizes=(32,), latent_dim=16, random_state=0)
-
-
-@parametrize_with_checks([RAMLClassifier(**FAST)])
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)
 
 
 def _task(n=240, seed=0, n_classes=3):

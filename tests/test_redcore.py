@@ -12,7 +12,6 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmm import MultimodalData, RedCoreClassifier
 from skmm._data import check_multimodal
@@ -21,11 +20,6 @@ from skmm.redcore import RedCoreModule, project_eta, relative_advantage
 
 SMALL = dict(hidden_sizes=(16,), latent_dim=8, cross_hidden_sizes=(16,), decoder_hidden_sizes=())
 FAST = dict(SMALL, max_epochs=10, lr=1e-2, random_state=0)
-
-
-@parametrize_with_checks([RedCoreClassifier(**FAST)])
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)
 
 
 def _task(n=240, seed=0, n_classes=3, rates=(0.6, 0.3, 0.0)):

@@ -1,0 +1,102 @@
+"""scikit-learn's estimator checks on every estimator of :func:`skmm.utils.all_estimators`.
+
+A new estimator class in a public skmm module is picked up here automatically;
+give it small networks below if its defaults are slow.
+"""
+
+import inspect
+
+import pytest
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
+
+from skmm import PerModality, SplitModalities
+from skmm.utils import all_estimators
+
+#: Small networks and few epochs, set on every estimator that has the parameter.
+_FAST = dict(
+    max_epochs=20,
+    lr=1e-2,
+    hidden_sizes=(16,),
+    latent_dim=8,
+    classifier_hidden=16,
+    cross_hidden_sizes=(16,),
+    decoder_hidden_sizes=(),
+    random_state=0,
+)
+#: Per-class settings, where the shared ones are not right.
+_SETTINGS = {
+    "RAMLClassifier": dict(max_epochs=10, hidden_sizes=(32,), latent_dim=16),
+    "RedCoreClassifier": dict(max_epochs=10),
+    "KeepModalities": dict(names="x"),  # the checks' flat arrays are the modality "x"
+    "PerModality": dict(transformer=StandardScaler()),
+}
+#: More than one instance of a class, where its behaviour depends on a parameter.
+_EXTRA = [PerModality(PCA(n_components=1))]
+
+
+def _instance(name, cls):
+    accepted = inspect.signature(cls).parameters
+    params = {k: v for k, v in {**_FAST, **_SETTINGS.get(name, {})}.items() if k in accepted}
+    return cls(**params)
+
+
+ESTIMATORS = [_instance(name, cls) for name, cls in all_estimators()] + _EXTRA
+
+# SplitModalities returns a MultimodalData (a dict of arrays), by design: these checks
+# compare two outputs with assert_allclose, which needs arrays. The same properties
+# (pickling, subset/order invariance, idempotence) are tested on the dict in
+# test_corruption.py::test_split_modalities_contract.
+_SPLIT_REASON = (
+    "transform returns a MultimodalData (dict of per-modality arrays) by design; the check "
+    "compares outputs as arrays. Tested on the dict in test_split_modalities_contract."
+)
+_EXPECTED_FAILURES = {
+    SplitModalities: {
+        name: _SPLIT_REASON
+        for name in [
+            "check_pipeline_consistency",
+            "check_estimators_pickle",
+            "check_transformer_data_not_an_array",
+            "check_transformer_general",
+            "check_methods_sample_order_invariance",
+            "check_methods_subset_invariance",
+            "check_fit_idempotent",
+        ]
+    },
+}
+
+
+def _expected_failures(estimator):
+    return _EXPECTED_FAILURES.get(type(estimator), {})
+
+
+def test_every_estimator_is_checked():
+    names = {type(e).__name__ for e in ESTIMATORS}
+    assert {
+        "RAMLClassifier",
+        "RedCoreClassifier",
+        "ConcatFusionClassifier",
+        "LateFusionClassifier",
+        "GaussianNoise",
+        "FeatureMasking",
+        "ModalityDropout",
+        "KeepModalities",
+        "PerModality",
+        "SplitModalities",
+        "MissingPatternAugmenter",
+    } <= names
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_parameter_constraints(estimator):
+    """Every parameter has a declared constraint, and a value of the wrong type or out of
+    range fails at fit with scikit-learn's InvalidParameterError (sklearn's own
+    check_param_validation, which parametrize_with_checks does not run)."""
+    check_param_validation(type(estimator).__name__, estimator)
