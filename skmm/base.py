@@ -131,6 +131,10 @@ class BatchIterator:
             yield self.dataset.batch(slice(start, stop) if order is None else order[start:stop])
 
 
+#: Largest inference batch (inference uses ``min(batch_size, _PREDICT_BATCH)`` rows).
+_PREDICT_BATCH = 1024
+
+
 def take(tensor, rows):
     """``tensor[rows]`` along the batch axis; ``rows=None`` is the identity."""
     return tensor if rows is None else tensor.index_select(0, rows)
@@ -407,7 +411,9 @@ COMMON_PARAMETERS = """
     weight_decay : float, default=5e-4
         Adam weight decay.
     batch_size : int, default=128
-        Mini-batch size.
+        Mini-batch size. Inference runs batches of ``min(batch_size, 1024)``
+        rows, the last one padded to that size, so that a sample's prediction
+        does not depend on the samples passed with it (bit for bit).
     max_epochs : int, default=100
         The most passes over the training data. Training stops earlier once
         it has converged (see ``tol``); a ``ConvergenceWarning`` says when
@@ -692,11 +698,21 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
         dataset = TensorData.from_arrays(data, None, net.device)
         module = net.module_
         module.eval()
+        n, size = len(dataset), min(self.batch_size, _PREDICT_BATCH)
+        out = []
         with torch_threads(self.n_threads), torch.no_grad():
-            out = [
-                fn(module, batch).detach().cpu().numpy()
-                for batch, _ in BatchIterator(dataset, self.batch_size, shuffle=False)
-            ]
+            for start in range(0, n, size):
+                # Every batch has the same number of rows (the last one padded with copies
+                # of its first row), so the float32 kernels, which CPU libraries pick by
+                # shape, are the same for every batch: a sample's prediction does not depend
+                # on the other samples passed with it (sklearn's subset invariance, exactly).
+                stop = min(start + size, n)
+                if stop - start == size:
+                    batch, _ = dataset.batch(slice(start, stop))
+                else:
+                    rows = torch.arange(start, start + size, device=dataset.mask.device)
+                    batch, _ = dataset.batch(rows.where(rows < stop, start))
+                out.append(fn(module, batch)[: stop - start].detach().cpu().numpy())
         return np.concatenate(out)
 
     def predict_proba(self, X):
