@@ -22,18 +22,27 @@ import numpy as np
 
 __all__ = ["main"]
 
-#: Command-line name -> (public class name in skmm, extra parameters, description).
-ESTIMATORS = {
-    "raml": ("RAMLClassifier", {}, "RAML, redundancy-adaptive fusion"),
-    "redcore": ("RedCoreClassifier", {}, "RedCore, cross-modal imputation"),
-    "concat": ("ConcatFusionClassifier", {}, "concatenation fusion"),
-    "concat-aug": (
-        "ConcatFusionClassifier",
-        {"augment": "all"},
-        "concatenation fusion, trained with missing-pattern augmentation",
-    ),
-    "late": ("LateFusionClassifier", {}, "late fusion (mean of unimodal softmaxes)"),
-}
+
+def _cli_estimators():
+    """Command-line name -> (public class name in skmm, extra parameters, description).
+
+    Every classifier of :func:`skmm.utils.all_estimators`, named by its class
+    name without ``Classifier`` and ``Fusion``, lower-cased
+    (``RAMLClassifier`` -> ``raml``) and described by the first line of its
+    docstring; plus ``concat-aug``, concatenation fusion with augmentation.
+    """
+    from skmm.utils import all_estimators
+
+    out = {}
+    for name, cls in all_estimators("classifier"):
+        key = name.removesuffix("Classifier").removesuffix("Fusion").lower()
+        out[key] = (name, {}, cls.__doc__.strip().splitlines()[0].rstrip("."))
+        if name == "ConcatFusionClassifier":
+            out["concat-aug"] = (name, {"augment": "all"}, "The same, with augment='all'")
+    return out
+
+
+ESTIMATORS = _cli_estimators()
 DEFAULT_ESTIMATORS = "raml,redcore,concat,late"
 DEFAULT_NOISE = "0,0.5,1,2"
 

@@ -121,7 +121,10 @@ def test_help(capsys):
     for option in ["--dataset", "--data-home", "--estimators", "--max-epochs", "--device",
                    "--seed", "--quick", "--plot", "--noise-levels"]:
         assert option in out
-    assert "raml        RAML, redundancy-adaptive fusion (RAMLClassifier)" in out
+    # the estimator list comes from skmm.utils.all_estimators(): every classifier, described
+    # by its docstring's first line
+    assert "raml        Redundancy-Adaptive Multimodal Learning (RAML) classifier (RAMLClassifier)" in out
+    assert "concat-aug  The same, with augment='all' (ConcatFusionClassifier, augment='all')" in out
     assert "PerModality(StandardScaler())" in out
     assert main([]) == 2  # no command: help, non-zero status
     assert "benchmark" in capsys.readouterr().out
@@ -130,7 +133,8 @@ def test_help(capsys):
 @pytest.mark.parametrize(
     "argv, match",
     [
-        (["--estimators", "raml,svm"], r"unknown estimator\(s\) \['svm'\]; choose from raml"),
+        (["--estimators", "raml,svm"],
+         r"unknown estimator\(s\) \['svm'\]; choose from concat, concat-aug, late, raml, redcore"),
         (["--dataset", "nowhere.npz"], r"--dataset 'nowhere.npz' is neither 'digits', 'uci'"),
         (["--noise-levels", "0,x"], r"expected comma-separated numbers, got '0,x'"),
         (["--max-epochs", "0"], r"expected a positive integer, got '0'"),
