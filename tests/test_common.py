@@ -4,7 +4,11 @@ A new estimator class in a public skmm module is picked up here automatically;
 give it small networks below if its defaults are slow.
 """
 
+import importlib.util
 import inspect
+import os
+import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -119,3 +123,38 @@ def test_inference_is_batch_invariant_at_default_sizes(cls):
     np.testing.assert_array_equal(np.concatenate(parts[:2]), full)
     np.testing.assert_array_equal(parts[2], full[[3]])
     np.testing.assert_array_equal(parts[3], full[[140]])
+
+
+# -- the "Writing a method" example ----------------------------------------------
+
+_EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "docs", "user_guide", "mean_fusion.py")
+
+
+def _example_module(name="skmm_docs_mean_fusion"):
+    spec = importlib.util.spec_from_file_location(name, _EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # importable by name, so that its estimators pickle
+    spec.loader.exec_module(module)
+    return module
+
+
+@parametrize_with_checks([_instance("MeanFusionClassifier", _example_module().MeanFusionClassifier)])
+def test_writing_a_method_example_passes_the_checks(estimator, check):
+    check(estimator)
+
+
+def test_writing_a_method_example_is_found_by_the_registry(tmp_path, monkeypatch):
+    """Saved in skmm's package, the example is listed by all_estimators() and the CLI."""
+    import skmm
+    from skmm.cli import _cli_estimators
+
+    shutil.copy(_EXAMPLE, tmp_path / "mean_fusion.py")
+    monkeypatch.setattr(skmm, "__path__", [*skmm.__path__, str(tmp_path)])
+    monkeypatch.delitem(sys.modules, "skmm.mean_fusion", raising=False)
+    try:
+        found = dict(all_estimators("classifier"))
+        assert found["MeanFusionClassifier"].__module__ == "skmm.mean_fusion"
+        assert _cli_estimators()["mean"][0] == "MeanFusionClassifier"
+        check_param_validation("MeanFusionClassifier", found["MeanFusionClassifier"]())
+    finally:
+        sys.modules.pop("skmm.mean_fusion", None)

@@ -1,0 +1,128 @@
+"""Mean fusion: the average of the present modalities' embeddings.
+
+The example of "Writing a method": a complete skmm method in one file. Saved
+as ``skmm/mean_fusion.py`` it is found by :func:`skmm.utils.all_estimators`,
+checked by ``tests/test_common.py`` and offered by ``skmm benchmark``.
+"""
+
+from numbers import Integral
+
+import torch
+import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval
+from torch import nn
+
+from skmm.base import MultimodalClassifierBase, MultimodalModule, build_encoders, fill_doc, take
+from skmm.nn import masked_row_sum
+
+__all__ = ["MeanFusionClassifier"]
+
+
+class MeanFusionModule(MultimodalModule):
+    """Encoders, one projection per modality to a shared width, mean over the present ones."""
+
+    def __init__(self, encoders, width, n_classes):
+        super().__init__()
+        self.encoders = encoders
+        self.projections = nn.ModuleList(nn.Linear(e.out_features, width) for e in encoders)
+        self.head = nn.Linear(width, n_classes)
+
+    def encode(self, batch):
+        # once per batch: the per-modality embeddings, (b, M, width)
+        return torch.stack(
+            [
+                proj(enc(x, n))
+                for enc, proj, x, n in zip(
+                    self.encoders, self.projections, batch.xs, batch.lengths
+                )
+            ],
+            dim=1,
+        )
+
+    def _logits(self, encoded, rows, mask):
+        # h = sum_m delta_m e_m / sum_m delta_m, for any rows and presence patterns
+        total = masked_row_sum(encoded, rows, mask)
+        return self.head(total / mask.sum(1, keepdim=True).to(total.dtype))
+
+    def logits(self, encoded, mask):
+        return self._logits(encoded, None, mask)
+
+    def losses(self, encoded, y, rows, mask):
+        logits = self._logits(encoded, rows, mask)
+        return {"loss": F.cross_entropy(logits, take(y, rows)), "logits": logits}
+
+
+@fill_doc
+class MeanFusionClassifier(MultimodalClassifierBase):
+    """Mean fusion: a linear classifier on the mean of the present modalities' embeddings.
+
+    Parameters
+    ----------
+    width : int, default=64
+        Width of the shared embedding space.
+    augment : {"all", "random"} or None, default=None
+        Missing-pattern augmentation per batch.
+    {common}
+
+    Attributes
+    ----------
+    {attributes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.RandomState(0)
+    >>> y = rng.randint(0, 2, 60)
+    >>> X = {"a": y[:, None] + rng.randn(60, 3), "b": rng.randn(60, 2)}
+    >>> MeanFusionClassifier(max_epochs=5, random_state=0).fit(X, y).predict(X).shape
+    (60,)
+    """
+
+    _parameter_constraints = {
+        **MultimodalClassifierBase._parameter_constraints,
+        "width": [Interval(Integral, 1, None, closed="left")],
+        "augment": MultimodalClassifierBase._AUGMENT,
+    }
+
+    def __init__(
+        self,
+        width=64,
+        augment=None,
+        *,
+        modalities=None,
+        encoders=None,
+        hidden_sizes=(256, 256),
+        train_noise=None,
+        lr=1e-3,
+        weight_decay=5e-4,
+        batch_size=128,
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="cpu",
+        random_state=None,
+        callbacks=None,
+        verbose=0,
+    ):
+        self.width = width
+        self.augment = augment
+        self.modalities = modalities
+        self.encoders = encoders
+        self.hidden_sizes = hidden_sizes
+        self.train_noise = train_noise
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.callbacks = callbacks
+        self.verbose = verbose
+
+    def _build_module(self, feature_shapes, n_classes):
+        encoders = build_encoders(self.encoders, feature_shapes, self.hidden_sizes)
+        return MeanFusionModule(encoders, self.width, n_classes)
