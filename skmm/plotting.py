@@ -135,6 +135,17 @@ def plot_pattern_scores(table, score=None, *, ax=None, sort=False, **kwargs):
     plt = _pyplot()
     ax = _axes(ax)
     cols = _columns(table)
+    if "pattern" not in cols:
+        summary = (
+            " (summarize_by_size's summary averages over patterns: plot the table it was "
+            "made from)"
+            if "n_patterns" in cols
+            else ""
+        )
+        raise ValueError(
+            "plot_pattern_scores needs the per-pattern table of missing_pattern_scores, with a "
+            f"'pattern' column; got a table with columns {list(cols)}{summary}."
+        )
     score = _score_column(cols, score)
     values = cols[score].astype(float)
     labels = [_pattern_label(p) for p in cols["pattern"]]
