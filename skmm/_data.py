@@ -261,8 +261,9 @@ def as_multimodal(X, modalities=None):
                 raise TypeError(
                     f"Modality {name!r}: columns {cols[:5].tolist()} are names, but X is a "
                     "NumPy array, which has no column names (a Pipeline step such as "
-                    "StandardScaler returns NumPy arrays). Keep the DataFrame's columns with "
-                    'pipeline.set_output(transform="pandas"), or split the modalities first: '
+                    "StandardScaler returns NumPy arrays). Keep the DataFrame's columns by "
+                    'setting that step\'s output to pandas (StandardScaler().set_output('
+                    'transform="pandas")), or split the modalities first: '
                     "make_pipeline(SplitModalities(spec), PerModality(StandardScaler()), ...)."
                 )
             if cols.dtype.kind not in "iu":
