@@ -110,7 +110,7 @@ class BareLoop:
             self.module.parameters(), lr=clf.lr, weight_decay=clf.weight_decay
         )
         self.batch_size = clf.batch_size
-        self.augment = clf._augment_mode()
+        self.augment = getattr(clf, "augment", None)
 
     def epoch(self):
         module, opt, bs = self.module, self.optimizer, self.batch_size
