@@ -169,7 +169,8 @@ def test_n_threads_is_set_for_fit_and_restored():
     assert torch.get_num_threads() == before
     clf.set_params(n_threads=None, callbacks=[_ThreadProbe()]).fit(X, y)
     assert clf.history_[:, "torch_threads"] == [before, before]
-    with pytest.raises(ValueError, match="n_threads must be a positive integer or None, got 0"):
+    with pytest.raises(ValueError, match=r"^The 'n_threads' parameter of LateFusionClassifier "
+                       r"must be an int in the range \[1, inf\) or None\. Got 0 instead\.$"):
         clf.set_params(n_threads=0).fit(X, y)
 
 

@@ -97,10 +97,12 @@ class MeanFusionClassifier(MultimodalClassifierBase):
         weight_decay=5e-4,
         batch_size=128,
         max_epochs=100,
+        tol=1e-4,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="cpu",
+        n_threads=1,
         random_state=None,
         callbacks=None,
         verbose=0,
@@ -115,10 +117,12 @@ class MeanFusionClassifier(MultimodalClassifierBase):
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
+        self.tol = tol
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
