@@ -489,37 +489,25 @@ def fill_doc(cls):
 
 
 class LayerSizes(Options):
-    """Parameter constraint: a sequence of positive ints (layer widths).
+    """Parameter constraint: a sequence of positive ints (layer widths; ``()`` allowed).
 
     For ``_parameter_constraints`` next to scikit-learn's ``Interval`` and
     ``StrOptions``: ``hidden_sizes=(0,)`` or ``(-3,)`` is rejected at ``fit``
     with scikit-learn's ``InvalidParameterError``. (A subclass of sklearn's
     ``Options``, the constraint classes sklearn's validation accepts; it
     matches sequences, not a finite set.)
-
-    Parameters
-    ----------
-    allow_empty : bool, default=True
-        Whether ``()`` (no hidden layer) is valid.
     """
 
-    def __init__(self, allow_empty=True):
+    def __init__(self):
         super().__init__(tuple, set())
-        self.allow_empty = allow_empty
 
     def is_satisfied_by(self, val):
         if isinstance(val, str | bytes | dict) or not hasattr(val, "__iter__"):
             return False
-        sizes = list(val)
-        if not sizes and not self.allow_empty:
-            return False
-        return all(
-            isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in sizes
-        )
+        return all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in val)
 
     def __str__(self):
-        kind = "a" if self.allow_empty else "a non-empty"
-        return f"{kind} sequence of positive ints (layer widths)"
+        return "a sequence of positive ints (layer widths)"
 
 
 class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
