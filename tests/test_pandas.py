@@ -19,7 +19,7 @@ from skmm import (
 
 pd = pytest.importorskip("pandas")
 
-SMALL = dict(hidden_sizes=(16,), classifier_hidden=16, max_epochs=30, lr=1e-2, random_state=0)
+SMALL = dict(hidden_sizes=(16,), classifier_hidden=16, max_epochs=15, lr=1e-2, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +54,9 @@ def test_train_test_split_cross_val_score_and_grid_search(wine):
     pipe = make_pipeline(PerModality(StandardScaler()), ConcatFusionClassifier(**SMALL))
     scores = cross_val_score(pipe, X, y, cv=3)
     assert scores.shape == (3,) and scores.mean() > 0.8  # chance: 0.40
-    search = GridSearchCV(pipe, {"concatfusionclassifier__max_epochs": [2, 30]}, cv=2)
+    search = GridSearchCV(pipe, {"concatfusionclassifier__max_epochs": [1, 15]}, cv=2)
     search.fit(X_train, y_train)
-    assert search.best_params_ == {"concatfusionclassifier__max_epochs": 30}
+    assert search.best_params_ == {"concatfusionclassifier__max_epochs": 15}
     assert search.score(X_test, y_test) > 0.8
 
 
