@@ -13,6 +13,7 @@ Also available as ``python -m skmm``.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -23,6 +24,7 @@ import numpy as np
 __all__ = ["main"]
 
 
+@functools.cache
 def _cli_estimators():
     """Command-line name -> (public class name in skmm, extra parameters, description).
 
@@ -30,6 +32,8 @@ def _cli_estimators():
     name without ``Classifier`` and ``Fusion``, lower-cased
     (``RAMLClassifier`` -> ``raml``) and described by the first line of its
     docstring; plus ``concat-aug``, concatenation fusion with augmentation.
+    Built on first use (``skmm.cli.ESTIMATORS``), since finding the
+    estimators imports torch: ``skmm --version`` and argument errors stay fast.
     """
     from skmm.utils import all_estimators
 
@@ -42,7 +46,30 @@ def _cli_estimators():
     return out
 
 
-ESTIMATORS = _cli_estimators()
+
+def __getattr__(name):
+    if name == "ESTIMATORS":
+        return _cli_estimators()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+#: Placeholder of the estimator list in the benchmark's help, filled when it is shown.
+_ESTIMATOR_LIST = "<estimators>"
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Puts the estimator list in the help only when the help is shown."""
+
+    def add_text(self, text):
+        if text and _ESTIMATOR_LIST in text:
+            estimators = _cli_estimators()
+            width = max(map(len, estimators))
+            text = text.replace(_ESTIMATOR_LIST, "\n".join(
+                f"  {k.ljust(width)}  {v[2]} ({v[0]}{_fmt_params(v[1])})"
+                for k, v in estimators.items()
+            ))
+        super().add_text(text)
+
 DEFAULT_ESTIMATORS = "raml,redcore,concat,late"
 DEFAULT_NOISE = "0,0.5,1,2"
 
@@ -107,10 +134,11 @@ def _csv_floats(text):
 
 def _estimator_list(text):
     names = [v.strip() for v in text.split(",") if v.strip()]
-    unknown = [n for n in names if n not in ESTIMATORS]
+    known = _cli_estimators()
+    unknown = [n for n in names if n not in known]
     if unknown or not names:
         raise argparse.ArgumentTypeError(
-            f"unknown estimator(s) {unknown or text!r}; choose from {', '.join(ESTIMATORS)}"
+            f"unknown estimator(s) {unknown or text!r}; choose from {', '.join(known)}"
         )
     return list(dict.fromkeys(names))
 
@@ -150,10 +178,7 @@ def _build_parser():
     )
     parser.add_argument("--version", action="version", version=f"skmm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="<command>", title="commands")
-    width = max(map(len, ESTIMATORS))
-    epilog = "estimators:\n" + "\n".join(
-        f"  {k.ljust(width)}  {v[2]} ({v[0]}{_fmt_params(v[1])})" for k, v in ESTIMATORS.items()
-    )
+    epilog = "estimators:\n" + _ESTIMATOR_LIST
     epilog += (
         "\n\nexamples:\n"
         "  skmm benchmark --quick\n"
@@ -167,7 +192,7 @@ def _build_parser():
         "with Gaussian noise on each modality",
         description=_BENCHMARK_DESCRIPTION,
         epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     bench.add_argument(
         "--dataset",
@@ -184,7 +209,7 @@ def _build_parser():
     bench.add_argument(
         "--estimators",
         type=_estimator_list,
-        default=_estimator_list(DEFAULT_ESTIMATORS),
+        default=DEFAULT_ESTIMATORS,  # a string: argparse converts it with `type` when used
         metavar="LIST",
         help=f"comma-separated estimators, listed below (default: {DEFAULT_ESTIMATORS})",
     )
@@ -301,7 +326,7 @@ def _load_dataset(args, parser):
 def _make_estimator(key, args, callbacks):
     import skmm
 
-    class_name, extra, _ = ESTIMATORS[key]
+    class_name, extra, _ = _cli_estimators()[key]
     estimator = getattr(skmm, class_name)()
     accepted = estimator.get_params(deep=False)
     params = dict(extra, random_state=args.seed, device=args.device)

@@ -197,3 +197,17 @@ def test_python_dash_m_skmm():
         [sys.executable, "-m", "skmm", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout.startswith("skmm ")
+
+
+def test_version_and_argument_errors_do_not_import_torch():
+    """The estimator list (which imports torch to find the estimators) is built only when
+    it is used: ``skmm --version`` stays fast."""
+    code = (
+        "import sys, contextlib\n"
+        "from skmm.cli import main\n"
+        "with contextlib.suppress(SystemExit):\n"
+        "    main(['--version'])\n"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines()[-1] == "False"

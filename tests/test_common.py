@@ -151,6 +151,7 @@ def test_writing_a_method_example_is_found_by_the_registry(tmp_path, monkeypatch
     shutil.copy(_EXAMPLE, tmp_path / "mean_fusion.py")
     monkeypatch.setattr(skmm, "__path__", [*skmm.__path__, str(tmp_path)])
     monkeypatch.delitem(sys.modules, "skmm.mean_fusion", raising=False)
+    _cli_estimators.cache_clear()
     try:
         found = dict(all_estimators("classifier"))
         assert found["MeanFusionClassifier"].__module__ == "skmm.mean_fusion"
@@ -158,3 +159,4 @@ def test_writing_a_method_example_is_found_by_the_registry(tmp_path, monkeypatch
         check_param_validation("MeanFusionClassifier", found["MeanFusionClassifier"]())
     finally:
         sys.modules.pop("skmm.mean_fusion", None)
+        _cli_estimators.cache_clear()
