@@ -498,12 +498,41 @@ def _fmt_shape(shape):
     return f"(sequence of {shape[1]} features per timestep)"
 
 
-def restore_like(X, names, arrays):
+def restore_like(X, names, arrays, modalities=None):
     """Return transformed arrays in the container form of the input ``X``.
 
     A flat array input (one modality) comes back as an array; dict input as a
-    :class:`MultimodalData`.
+    :class:`MultimodalData`. A flat ``X`` split by a column spec
+    ``modalities`` comes back flat: each modality's array is written into its
+    columns of a float copy of ``X`` (a DataFrame stays a DataFrame, with its
+    index and column names); the arrays must keep their widths.
     """
-    if not isinstance(X, dict) and len(names) == 1:
-        return arrays[0]
-    return MultimodalData(dict(zip(names, arrays)))
+    if isinstance(X, dict):
+        return MultimodalData(dict(zip(names, arrays)))
+    if modalities is None:
+        if len(names) == 1:
+            return arrays[0]
+        return MultimodalData(dict(zip(names, arrays)))
+    values = dict(zip(names, arrays))
+    if _is_dataframe(X):
+        out = X.copy()
+        for name, cols in modalities.items():
+            positions = _column_positions(X, cols)
+            for j, pos in enumerate(positions):
+                out.isetitem(int(pos), values[name][:, j])
+        return out
+    arr = np.asarray(X)
+    out = np.array(arr, dtype=arr.dtype if arr.dtype.kind == "f" else np.float64)
+    for name, cols in modalities.items():
+        out[:, cols] = values[name]
+    return out
+
+
+def _column_positions(df, cols):
+    """Positions of a modality's columns in DataFrame ``df`` (ints, a slice or names)."""
+    if isinstance(cols, slice):
+        return np.arange(df.shape[1])[cols]
+    values = np.atleast_1d(np.asarray(cols, dtype=object if isinstance(cols, str) else None))
+    if values.size and isinstance(values.flat[0], numbers.Integral):
+        return np.arange(df.shape[1])[values.astype(int)]
+    return df.columns.get_indexer(list(values))

@@ -134,9 +134,9 @@ def test_flat_array_with_estimator_spec():
     dropped = flat.copy()
     dropped[:, 2:] = np.nan  # pattern ("a",) by hand, in the flat form
     assert table["score"].iloc[0] == clf.score(dropped, y)
-    curve = corruption_scores(clf, flat, y, GaussianNoise(modalities="b", random_state=0),
+    curve = corruption_scores(clf, flat, y, GaussianNoise(targets="b", random_state=0),
                               "std", [0.0, 0.5])
-    noisy = GaussianNoise(std=0.5, modalities="b", random_state=0).corrupt(X)
+    noisy = GaussianNoise(std=0.5, targets="b", random_state=0).corrupt(X)
     assert curve["score"].iloc[1] == clf.score(np.hstack([noisy["a"], noisy["b"], noisy["c"]]), y)
     # a DataFrame with a spec by column names
     df = pd.DataFrame(flat, columns=[f"f{i}" for i in range(7)])
@@ -151,14 +151,14 @@ def test_flat_array_with_estimator_spec():
 def test_corruption_scores(fitted):
     clf, X, y = fitted
     before = {k: v.copy() for k, v in X.items()}
-    noise = GaussianNoise(modalities="a", random_state=0)
+    noise = GaussianNoise(targets="a", random_state=0)
     table = corruption_scores(clf, X, y, noise, "std", [0.0, 1.0, 4.0])
     assert list(table.columns) == ["std", "score"] and table["std"].tolist() == [0.0, 1.0, 4.0]
     assert table["score"].iloc[0] == clf.score(X, y)
     assert table["score"].iloc[1] == clf.score(noise.set_params(std=1.0).corrupt(X), y)
     assert table["score"].iloc[0] > table["score"].iloc[2] + 0.2
     assert noise.std == 1.0 and not hasattr(noise, "modalities_")  # clones are used
-    masking = corruption_scores(clf, X, y, FeatureMasking(modalities="a", random_state=0), "p",
+    masking = corruption_scores(clf, X, y, FeatureMasking(targets="a", random_state=0), "p",
                                 [0.0, 1.0], scoring="accuracy")
     assert masking["score"].iloc[0] == clf.score(X, y) and masking["score"].iloc[1] < 0.5
     dropout = corruption_scores(clf, X, y, ModalityDropout(random_state=0), "rates",
