@@ -342,7 +342,7 @@ def test_transformers_take_positional_spec_on_arrays():
     assert np.isnan(kept[:, :2]).all() and (kept[:, 2:] == X[:, 2:]).all()
     scaled = PerModality(StandardScaler(), targets="a", modalities=spec).fit_transform(X)
     assert np.allclose(scaled[:, :2].mean(0), 0) and (scaled[:, 2:] == X[:, 2:]).all()
-    with pytest.raises(ValueError, match=r"changes the width of modality 'b' \(3 -> 1"):
+    with pytest.raises(ValueError, match=r"changes the width of modality 'a' \(2 -> 1"):
         PerModality(PCA(n_components=1), modalities=spec).fit_transform(X)
 
 
