@@ -280,7 +280,6 @@ def _load_dataset(args, parser):
     if not arrays:
         parser.error(f"{name!r} holds only 'y': every other array is a modality, none found")
     from skmm import MultimodalData
-
     from skmm._data import check_multimodal
 
     try:

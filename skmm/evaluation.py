@@ -597,7 +597,8 @@ def robustness_report(
             est = clone(estimator)
             start = time.perf_counter()
             est.fit(X_train, y_train)
-            tables["fit_time"].append({"estimator": name, "fit_time_s": time.perf_counter() - start})
+            seconds = time.perf_counter() - start
+            tables["fit_time"].append({"estimator": name, "fit_time_s": seconds})
             fitted[name] = est
             if bar is not None:
                 bar.update(1)
