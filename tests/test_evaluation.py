@@ -193,3 +193,144 @@ def test_modules_import_neither_torch_nor_optional_dependencies():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- Pipelines fed flat or DataFrame data (issue 14, section 2) ---------------------
+
+
+def _flat_task():
+    X, y = _task(n=90)
+    df = pd.DataFrame(np.hstack([X["a"], X["b"], X["c"]]),
+                      columns=["a0", "a1", "b0", "b1", "b2", "c0", "c1"],
+                      index=np.arange(1000, 1090))
+    spec = {"a": ["a0", "a1"], "b": ["b0", "b1", "b2"], "c": ["c0", "c1"]}
+    return X, df, y, spec
+
+
+FAST = dict(max_epochs=2, lr=1e-2, hidden_sizes=(8,), random_state=0)
+
+
+@pytest.mark.parametrize("where", ["final", "split"])
+def test_pattern_and_noise_scores_on_pipelines_fed_flat_data(where):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skmm import LateFusionClassifier, PerModality, SplitModalities
+
+    X, df, y, spec = _flat_task()
+    if where == "final":  # the spec in the final estimator, after a column-keeping scaler
+        pipe = make_pipeline(StandardScaler().set_output(transform="pandas"),
+                             LateFusionClassifier(modalities=spec, **FAST))
+    else:  # the spec in SplitModalities
+        pipe = make_pipeline(SplitModalities(spec), PerModality(StandardScaler()),
+                             LateFusionClassifier(**FAST))
+    pipe.fit(df, y)
+    # Before: a pandas KeyError (DataFrame) or one pattern ('x',) (NumPy array).
+    table = missing_pattern_scores(pipe, df, y)
+    assert table["pattern"].tolist()[-1] == ("a", "b", "c") and len(table) == 7
+    keep_a = df.copy()
+    keep_a.loc[:, ["b0", "b1", "b2", "c0", "c1"]] = np.nan
+    assert table["score"].iloc[0] == pipe.score(keep_a, y)
+    curve = corruption_scores(pipe, df, y, GaussianNoise(targets="a", random_state=0), "std",
+                              [0.0, 2.0])
+    noisy = GaussianNoise(std=2.0, targets="a", modalities=spec, random_state=0).corrupt(df)
+    assert curve["score"].tolist() == [pipe.score(df, y), pipe.score(noisy, y)]
+    if where == "split":  # positional spec on a NumPy array
+        pos = {"a": [0, 1], "b": [2, 3, 4], "c": [5, 6]}
+        arr_pipe = make_pipeline(SplitModalities(pos), LateFusionClassifier(**FAST))
+        arr_pipe.fit(df.to_numpy(), y)
+        arr_table = missing_pattern_scores(arr_pipe, df.to_numpy(), y)
+        assert len(arr_table) == 7
+
+
+def test_explicit_modalities_argument_and_mismatch_error():
+    from sklearn.pipeline import make_pipeline
+
+    from skmm import LateFusionClassifier
+
+    X, df, y, spec = _flat_task()
+    # A custom step splits the data: the spec cannot be found, so the model's modalities
+    # do not match and the error asks for modalities=.
+    split = FunctionTransformer(lambda d: MultimodalData(
+        {k: d[v].to_numpy() for k, v in spec.items()}))
+    pipe = make_pipeline(split, LateFusionClassifier(**FAST)).fit(df, y)
+    with pytest.raises(ValueError, match=r"uses modalities \['a', 'b', 'c'\], but X reads as "
+                                         r"modalities \['x'\]\. Pass modalities="):
+        missing_pattern_scores(pipe, df, y)
+    table = missing_pattern_scores(pipe, df, y, patterns=[("a",)], modalities=spec)
+    keep_a = df.copy()
+    keep_a.loc[:, ["b0", "b1", "b2", "c0", "c1"]] = np.nan
+    assert table["score"].tolist() == [pipe.score(keep_a, y)]
+    with pytest.raises(ValueError, match="X is already a dict"):
+        missing_pattern_scores(pipe, X, y, modalities=spec)
+
+
+# -- robustness_report (issue 14, section 3) ------------------------------------
+
+
+def test_robustness_report_tables():
+    from sklearn.preprocessing import StandardScaler
+
+    from skmm import ConcatFusionClassifier, LateFusionClassifier, PerModality
+    from skmm.evaluation import robustness_report
+
+    X, y = _task(n=90)
+    X_test, y_test = _task(n=60, seed=1)
+    late = LateFusionClassifier(**FAST)
+    report = robustness_report(
+        {"late": late, "concat": ConcatFusionClassifier(max_epochs=2, random_state=0)},
+        X, y, X_test, y_test, preprocess=PerModality(StandardScaler()),
+        noise_levels=[0, 1.5], noise_targets=["a"], return_estimators=True, progress=False,
+    )
+    assert sorted(report) == ["estimators", "fit_time", "missing_patterns", "noise"]
+    assert not hasattr(late, "classes_")  # cloned: the object passed stays unfitted
+    pats = report["missing_patterns"]
+    assert list(pats.columns) == ["estimator", "pattern", "n_present", "n_samples", "score"]
+    assert pats["estimator"].tolist() == ["late"] * 7 + ["concat"] * 7
+    noise = report["noise"]
+    assert list(noise.columns) == ["estimator", "modality", "std", "score"]
+    assert noise[["estimator", "modality", "std"]].values.tolist() == [
+        ["late", "a", 0.0], ["late", "a", 1.5], ["concat", "a", 0.0], ["concat", "a", 1.5]]
+    assert (report["fit_time"]["fit_time_s"] > 0).all()
+    # the numbers are those of the building blocks, on the preprocessed test set
+    fitted = report["estimators"]["late"]
+    scaled = PerModality(StandardScaler()).fit(X).transform(X_test)
+    expected = missing_pattern_scores(fitted, scaled, y_test)["score"].tolist()
+    assert pats["score"].tolist()[:7] == expected
+    assert noise["score"].iloc[0] == fitted.score(scaled, y_test)
+
+
+def test_robustness_report_progress_and_conflictive_hook(monkeypatch, capsys):
+    from skmm import LateFusionClassifier, corruption
+    from skmm.evaluation import robustness_report
+
+    X, y = _task(n=60)
+    calls = []
+
+    def fake_make_conflictive(X, y, *, random_state=None, conflict_fraction=0.4):
+        calls.append((random_state, conflict_fraction))
+        out = MultimodalData({k: v.copy() for k, v in X.items()})
+        out["a"] = out["a"][::-1].copy()  # swap the informative modality between samples
+        return out, {"noise": np.array([], int), "conflict": np.arange(len(y))}
+
+    monkeypatch.setattr(corruption, "make_conflictive", fake_make_conflictive, raising=False)
+    report = robustness_report([LateFusionClassifier(**FAST)], X, y, X, y, patterns=None,
+                               noise_levels=[], conflictive={"conflict_fraction": 0.2},
+                               random_state=7, progress=True, return_estimators=True)
+    assert sorted(report) == ["conflictive", "estimators", "fit_time"]
+    fitted = report["estimators"]["LateFusionClassifier"]
+    table = report["conflictive"]
+    assert table["estimator"].tolist() == ["LateFusionClassifier"] * 2
+    assert table["setting"].tolist() == ["clean", "conflictive"]
+    assert table["n_conflict"].tolist() == [0, 60]
+    assert table["score"].tolist() == [
+        fitted.score(X, y), fitted.score(fake_make_conflictive(X, y)[0], y)]
+    assert calls[0] == (7, 0.2)
+    assert "robustness" in capsys.readouterr().err  # progress=True: a bar on stderr
+    robustness_report([LateFusionClassifier(**FAST)], X, y, X, y, patterns=None,
+                      noise_levels=[0.0], progress="auto")
+    assert capsys.readouterr().err == ""  # "auto": stderr is not a terminal here
+    monkeypatch.delattr(corruption, "make_conflictive", raising=False)
+    with pytest.raises(ValueError, match="conflictive= needs skmm.corruption.make_conflictive"):
+        robustness_report([LateFusionClassifier(**FAST)], X, y, X, y, patterns=None,
+                          noise_levels=None, conflictive=True, progress=False)
