@@ -7,6 +7,8 @@ trained twice, paper-exact (``train_noise=None``) and corruption-aware
 a std drawn from [0, 3] on one random present modality, on top of the
 method's missing-pattern augmentation).
 
+The protocol is :func:`skmm.evaluation.robustness_report` (its noise table).
+
 * Data: UCI Multiple Features (``--uci-home``; three of the six views by
   default, to keep ``augment="all"`` at 7 patterns instead of 63) and
   :func:`skmm.datasets.make_multimodal_classification` with a strong and a
@@ -15,7 +17,7 @@ method's missing-pattern augmentation).
   units.
 * Test noise: std in ``--stds`` added to one modality at a time (all modalities
   present); the same noise draws for every method.
-* Methods: RAML, RedCore (when ``skmm.redcore`` is importable), ConcatFusion
+* Methods: RAML, RedCore, ConcatFusion
   with missing-pattern augmentation (the paper's "Augmentation" baseline) and
   LateFusion, each with and without ``train_noise``; plus RAMLClassifier's mean
   fusion weight (Eq. 4, averaged over samples and latent elements) on the
@@ -35,19 +37,28 @@ import time
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import (  # noqa: E402
     DEFAULT_UCI_HOME,
+    STANDARDIZE,
     environment,
+    load_uci_mfeat,
     markdown_table,
-    standardize_views,
+    split,
     write_results,
 )
+from sklearn.base import clone  # noqa: E402
 
-from skmm import ConcatFusionClassifier, LateFusionClassifier, RAMLClassifier  # noqa: E402
+from skmm import (  # noqa: E402
+    ConcatFusionClassifier,
+    GaussianNoise,
+    LateFusionClassifier,
+    RAMLClassifier,
+    RedCoreClassifier,
+)
+from skmm.evaluation import robustness_report  # noqa: E402
 
 TRAIN_NOISE = (0.5, 3.0)
 
@@ -55,13 +66,8 @@ TRAIN_NOISE = (0.5, 3.0)
 def load_dataset(name, args):
     """``(X, y, noised_views, description)`` for a benchmark data set."""
     if name == "uci":
-        from skmm.datasets import fetch_multiple_features
-
-        X, y = fetch_multiple_features(
-            data_home=args.uci_home, download_if_missing=False, return_X_y=True
-        )
         views = args.uci_views.split(",")
-        X = {v: np.asarray(X[v]) for v in views}
+        X, y = load_uci_mfeat(args.uci_home, views)
         return X, y, views, f"UCI Multiple Features, views {views}"
     if name == "synthetic":
         from skmm.datasets import make_multimodal_classification
@@ -78,7 +84,7 @@ def load_dataset(name, args):
         desc = "make_multimodal_classification(" + ", ".join(
             f"{k}={v!r}" for k, v in kwargs.items()
         ) + ")"
-        return {k: np.asarray(v) for k, v in X.items()}, y, list(X), desc
+        return X, y, list(X), desc
     raise ValueError(f"Unknown data set {name!r}.")
 
 
@@ -91,15 +97,8 @@ def make_methods(args):
             augment="all", train_noise=tn, random_state=s, **common
         ),
         "LateFusion": lambda tn, s: LateFusionClassifier(train_noise=tn, random_state=s, **common),
+        "RedCore": lambda tn, s: RedCoreClassifier(train_noise=tn, random_state=s, **common),
     }
-    try:
-        from skmm import RedCoreClassifier
-
-        methods["RedCore"] = lambda tn, s: RedCoreClassifier(
-            train_noise=tn, random_state=s, **common
-        )
-    except (ImportError, AttributeError) as exc:
-        print(f"RedCore skipped: {exc}")
     if args.raml_lambda1_0:
         # Diagnostic: RAML without its unimodal loss L^U (Eq. 2).
         methods["RAML(lambda1=0)"] = lambda tn, s: RAMLClassifier(
@@ -108,65 +107,47 @@ def make_methods(args):
     return {k: v for k, v in methods.items() if not args.methods or k in args.methods}
 
 
-def add_noise(X, view, std, seed):
-    """A copy of ``X`` with N(0, std^2) noise on one view (same draws for every method)."""
-    out = dict(X)
-    rng = np.random.RandomState(seed)
-    out[view] = X[view] + std * rng.standard_normal(X[view].shape)
-    return out
-
-
-def split_and_noise(X, y, views, stds, seed):
-    """A stratified 75/25 split, standardized views, and the noisy test sets.
-
-    Returns ``(X_train, X_test, train_idx, test_idx, noisy)``; ``noisy[view, std]`` is the
-    test set with noise of ``std`` on ``view`` (the same draws for every method).
-    """
-    tr, te = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=seed)
-    Xtr, Xte = standardize_views({k: v[tr] for k, v in X.items()}, {k: v[te] for k, v in X.items()})
-    noisy = {
-        (view, s): add_noise(Xte, view, s, 1000 * seed + 10 * m + i)
-        for m, view in enumerate(views)
-        for i, s in enumerate(stds)
-    }
-    return Xtr, Xte, tr, te, noisy
-
-
 def run_dataset(name, args, methods):
     X, y, noised, desc = load_dataset(name, args)
     stds = args.stds
     print(f"\n=== {name}: {desc}; noise on {noised}; stds {stds}; seeds {args.seeds}")
     records, weights, fit_times = [], [], []
     for seed in range(args.seeds):
-        Xtr, _, tr, te, noisy = split_and_noise(X, y, noised, stds, seed)
-        for method, factory in methods.items():
-            for tn in (None, TRAIN_NOISE):
-                est = factory(tn, seed)
-                t0 = time.perf_counter()
-                est.fit(Xtr, y[tr])
-                seconds = time.perf_counter() - t0
-                fit_times.append(dict(method=method, train_noise=tn is not None, seconds=seconds))
-                for (view, s), Xn in noisy.items():
-                    acc = float(np.mean(est.predict(Xn) == y[te]))
-                    records.append(
-                        dict(method=method, train_noise=tn is not None, seed=seed, view=view,
-                             std=s, accuracy=acc)
-                    )
-                    if isinstance(est, RAMLClassifier):
-                        w = est.fusion_weights(Xn)[view]
-                        weights.append(
-                            dict(method=method, train_noise=tn is not None, seed=seed,
-                                 view=view, std=s, weight=float(w.mean()))
-                        )
-                last = records[-len(noisy):]
-                clean = np.mean([r["accuracy"] for r in last if r["std"] == 0])
-                worst = np.mean([r["accuracy"] for r in last if r["std"] == stds[-1]])
-                print(
-                    f"  seed {seed} {method:<18} train_noise={tn!s:<10} fit {seconds:.0f}s  "
-                    f"clean acc {clean:.3f}  acc@std{stds[-1]:g} {worst:.3f}",
-                    flush=True,
-                )
-    return dict(dataset=name, description=desc, noised_views=noised, n_modalities=len(X),
+        X_train, y_train, X_test, y_test = split(X, y, 0.25, seed)
+        estimators = {
+            (method, tn is not None): factory(tn, seed)
+            for method, factory in methods.items() for tn in (None, TRAIN_NOISE)
+        }
+        keys = list(estimators)
+        report = robustness_report(
+            {f"{m}|{tn}": est for (m, tn), est in estimators.items()},
+            X_train, y_train, X_test, y_test, preprocess=STANDARDIZE, patterns=None,
+            noise_levels=stds, noise_targets=noised, random_state=seed,
+            return_estimators=True,
+        )
+        for row in report["noise"].itertuples():
+            method, tn = row.estimator.split("|")
+            records.append(dict(method=method, train_noise=tn == "True", seed=seed,
+                                view=row.modality, std=row.std, accuracy=row.score))
+        for row in report["fit_time"].itertuples():
+            method, tn = row.estimator.split("|")
+            fit_times.append(dict(method=method, train_noise=tn == "True",
+                                  seconds=row.fit_time_s))
+        # RAML's Eq. 4 weights on the noisy view: the report's noise draws, redone.
+        X_scaled = clone(STANDARDIZE).fit(X_train).transform(X_test)
+        for method, tn in keys:
+            est = report["estimators"][f"{method}|{tn}"]
+            if not isinstance(est, RAMLClassifier):
+                continue
+            for view in noised:
+                for s in stds:
+                    noise = GaussianNoise(std=s, targets=view, random_state=seed)
+                    w = est.fusion_weights(noise.corrupt(X_scaled))[view]
+                    weights.append(dict(method=method, train_noise=tn, seed=seed, view=view,
+                                        std=s, weight=float(w.mean())))
+        print(report["noise"].groupby(["estimator", "std"])["score"].mean().unstack().round(3)
+              .to_string(), flush=True)
+    return dict(dataset=name, description=desc, noised_views=noised, n_modalities=len(list(X)),
                 stds=stds,
                 records=records, fusion_weights=weights, fit_times=fit_times)
 
