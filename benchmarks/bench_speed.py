@@ -6,8 +6,8 @@ comparisons use) trains a fresh copy of the same module
 tensors, and does the same work per batch: ``module.encode``,
 ``skmm.nn.expand_patterns``, ``module.losses``, backward, step. It runs inside
 the skmm fit: a callback runs one bare epoch after each skmm epoch, so the two
-are interleaved epoch by epoch and machine noise hits both alike. The first epoch of each is dropped (warm-up)
-and the median of the rest is reported.
+are interleaved epoch by epoch and machine noise hits both alike. The first
+epoch of each is dropped (warm-up) and the median of the rest is reported.
 
 ``predict_proba`` over the data is timed against a bare ``no_grad`` loop over
 pre-made tensors, alternating the two.
