@@ -36,6 +36,7 @@ import sys
 import time
 
 import numpy as np
+import pandas as pd
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -152,42 +153,32 @@ def run_dataset(name, args, methods):
                 records=records, fusion_weights=weights, fit_times=fit_times)
 
 
-def _mean(rows, key, **where):
-    vals = [r[key] for r in rows if all(r[k] == v for k, v in where.items())]
-    return float(np.mean(vals)) if vals else float("nan")
+def _pivot(rows, value, index):
+    """Mean of ``value`` per ``index`` columns and noise std: a header and Markdown rows."""
+    df = pd.DataFrame(rows)
+    df["train_noise"] = df["train_noise"].map({False: "None", True: str(TRAIN_NOISE)})
+    table = df.pivot_table(value, index=index, columns="std", sort=False)
+    body = [list(np.atleast_1d(k)) + [f"{v:.3f}" for v in values]
+            for k, values in zip(table.index, table.to_numpy())]
+    return index + [f"std {s:g}" for s in table.columns], body, table
 
 
 def tables(result, methods):
     """Markdown tables: accuracy per noise std, RAML weights, per-view detail."""
-    stds, recs, ws = result["stds"], result["records"], result["fusion_weights"]
-    noisy_stds = [s for s in stds if s > 0]
-    header = ["method", "train_noise"] + [f"std {s:g}" for s in stds] + ["mean (std>0)"]
-    rows = []
-    for method in methods:
-        for tn in (False, True):
-            accs = [_mean(recs, "accuracy", method=method, train_noise=tn, std=s) for s in stds]
-            under = np.mean([a for a, s in zip(accs, stds) if s > 0]) if noisy_stds else np.nan
-            rows.append([method, "(0.5, 3.0)" if tn else "None"]
-                        + [f"{a:.3f}" for a in accs] + [f"**{under:.3f}**"])
+    recs, ws = result["records"], result["fusion_weights"]
+    header, body, table = _pivot(recs, "accuracy", ["method", "train_noise"])
+    for row, mean in zip(body, table[[s for s in table.columns if s > 0]].mean(1)):
+        row.append(f"**{mean:.3f}**")
     md = [
         f"### {result['dataset']}: accuracy with Gaussian noise on one modality",
         "",
         f"{result['description']}. Noise on each of {result['noised_views']} in turn (all "
         "modalities present); mean over noised modalities and seeds.",
         "",
-        markdown_table(header, rows),
+        markdown_table(header + ["mean (std>0)"], body),
         "",
     ]
-    raml_methods = sorted({w["method"] for w in ws})
-    if raml_methods:
-        header = ["method", "train_noise"] + [f"std {s:g}" for s in stds]
-        rows = []
-        for method in raml_methods:
-            for tn in (False, True):
-                rows.append([method, "(0.5, 3.0)" if tn else "None"] + [
-                    f"{_mean(ws, 'weight', method=method, train_noise=tn, std=s):.3f}"
-                    for s in stds
-                ])
+    if ws:
         md += [
             "RAML's mean fusion weight (Eq. 4) on the noisy modality, averaged over samples "
             "and latent elements (it falls with the noise if RAML down-weights the noisy "
@@ -195,34 +186,20 @@ def tables(result, methods):
             "this mean over the noised views is 1/M by construction when every view is "
             "noised in turn; the per-view table below is the informative one:",
             "",
-            markdown_table(header, rows),
+            markdown_table(*_pivot(ws, "weight", ["method", "train_noise"])[:2]),
+            "",
+            "Per noisy view:",
+            "",
+            markdown_table(*_pivot(ws, "weight", ["method", "train_noise", "view"])[:2]),
             "",
         ]
-        header = ["method", "train_noise", "view"] + [f"std {s:g}" for s in stds]
-        rows = []
-        for method in raml_methods:
-            for tn in (False, True):
-                for view in result["noised_views"]:
-                    where = dict(method=method, train_noise=tn, view=view)
-                    rows.append([method, "(0.5, 3.0)" if tn else "None", view] + [
-                        f"{_mean(ws, 'weight', std=s, **where):.3f}" for s in stds
-                    ])
-        md += ["Per noisy view:", "", markdown_table(header, rows), ""]
-    header = ["method", "train_noise", "view"] + [f"std {s:g}" for s in stds]
-    rows = []
-    for method in methods:
-        for tn in (False, True):
-            for view in result["noised_views"]:
-                where = dict(method=method, train_noise=tn, view=view)
-                rows.append([method, "(0.5, 3.0)" if tn else "None", view] + [
-                    f"{_mean(recs, 'accuracy', std=s, **where):.3f}" for s in stds
-                ])
-    md += ["Accuracy per noisy view:", "", markdown_table(header, rows), ""]
-    times = result["fit_times"]
+    times = pd.DataFrame(result["fit_times"]).groupby("method", sort=False)["seconds"].mean()
     md += [
-        "Mean fit time (s): " + ", ".join(
-            f"{m} {_mean(times, 'seconds', method=m):.1f}" for m in methods
-        ),
+        "Accuracy per noisy view:",
+        "",
+        markdown_table(*_pivot(recs, "accuracy", ["method", "train_noise", "view"])[:2]),
+        "",
+        "Mean fit time (s): " + ", ".join(f"{m} {t:.1f}" for m, t in times.items()),
         "",
     ]
     return "\n".join(md)
