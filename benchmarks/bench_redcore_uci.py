@@ -42,6 +42,7 @@ import sys
 import time
 
 import numpy as np
+import pandas as pd
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -185,41 +186,30 @@ def main(argv=None):
                                            ra=clf.relative_advantage_history_.round(5).tolist()))
                 print(f"{label} seed={seed} {name:17s} avg F1 {np.mean(list(f1.values())):5.1f}"
                       f"  fit {fit_s:5.1f}s  [{time.time() - start:6.0f}s]", flush=True)
-        sizes = sorted({len(k.split("+")) for k in next(iter(per_method.values()))[0]})
-        rows = {}
-        for name, runs in per_method.items():
-            by_size = [
-                np.mean(
-                    [np.mean([v for k, v in r.items() if len(k.split("+")) == s]) for r in runs]
-                )
-                for s in sizes
-            ]
-            avg = np.mean([np.mean(list(r.values())) for r in runs])
-            rows[name] = by_size + [avg]
+        f1 = pd.DataFrame([dict(method=name, seed=i, size=len(k.split("+")), f1=v)
+                           for name, runs in per_method.items()
+                           for i, r in enumerate(runs) for k, v in r.items()])
+        by_size = f1.groupby(["method", "seed", "size"], sort=False)["f1"].mean()
+        rows = by_size.groupby(["method", "size"], sort=False).mean().unstack()
+        rows["avg"] = f1.groupby(["method", "seed"], sort=False)["f1"].mean().groupby(
+            "method", sort=False).mean()
         table = fmt_table(
             f"\n{label} (weighted F1 x100, mean over {args.seeds} seeds)",
-            rows,
-            [f"{s} view" + ("s" if s > 1 else "") for s in sizes] + ["avg"],
+            {name: list(values) for name, values in rows.iterrows()},
+            [f"{s} view" + ("s" if s > 1 else "") for s in rows.columns[:-1]] + ["avg"],
         )
         print(table, flush=True)
         report.append(table)
 
     # Averages over the settings of (a) and per shared rate.
-    summary = {}
-    for name in {r["method"] for r in results}:
-        a = [
-            np.mean(list(r["f1"].values()))
-            for r in results
-            if r["method"] == name and len(r["views"]) == 3
-        ]
-        summary[name] = {"(a) imbalanced kar/fou/mor": float(np.mean(a)) if a else None}
-        for rate in args.shared_rates:
-            b = [
-                np.mean(list(r["f1"].values()))
-                for r in results
-                if r["method"] == name and len(r["views"]) == 6 and r["rates"][0] == rate
-            ]
-            summary[name][f"(b) six views @ {rate}"] = float(np.mean(b)) if b else None
+    runs = pd.DataFrame(results)
+    runs["avg"] = runs["f1"].map(lambda f: np.mean(list(f.values())))
+    runs["setting"] = [
+        "(a) imbalanced kar/fou/mor" if len(v) == 3 else f"(b) six views @ {r[0]}"
+        for v, r in zip(runs["views"], runs["rates"])
+    ]
+    summary = {name: group.groupby("setting", sort=False)["avg"].mean().to_dict()
+               for name, group in runs.groupby("method")}
     lines = ["\nSummary: average weighted F1 over subsets, seeds and settings"]
     for name, vals in sorted(summary.items()):
         lines.append(
