@@ -116,86 +116,61 @@ def measure(model, X, y, epochs, batch_size, device, predict_reps):
     # Fixed cost of fit outside the epochs (validation, transfer, module and net setup).
     setup_s = fit_s - sum(timer.skmm_s) - sum(timer.bare_s)
 
-    pred_skmm, pred_bare = [], []
-    clf.predict_proba(X)  # warm-up
-    bare.predict_proba()
-    for _ in range(predict_reps):
-        t0 = time.perf_counter()
-        clf.predict_proba(X)
-        pred_skmm.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        bare.predict_proba()
-        pred_bare.append(time.perf_counter() - t0)
+    def timed(fn):
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+
+    clf.predict_proba(X), bare.predict_proba()  # warm-up
+    pred = [(timed(lambda: clf.predict_proba(X)), timed(bare.predict_proba))
+            for _ in range(predict_reps)]
     n_batches = -(-len(y) // batch_size)
-    result = {
-        "model": model,
-        "n_samples": len(y),
-        "n_batches": n_batches,
-        "epochs": epochs,
-        "skmm_epoch_s": skmm_epoch,
-        "bare_epoch_s": bare_epoch,
-        "epoch_ratio": skmm_epoch / bare_epoch,
-        # Each skmm epoch against the bare epoch right after it.
-        "paired_ratio": statistics.median(
-            s / b for s, b in zip(timer.skmm_s[1:], timer.bare_s[1:])
-        ),
-        "overhead_per_batch_ms": 1000 * (skmm_epoch - bare_epoch) / n_batches,
-        "fit_setup_s": setup_s,
-        "skmm_epochs_s": timer.skmm_s,
-        "bare_epochs_s": timer.bare_s,
-        "predict_skmm_s": statistics.median(pred_skmm),
-        "predict_bare_s": statistics.median(pred_bare),
-    }
-    result["predict_ratio"] = result["predict_skmm_s"] / result["predict_bare_s"]
-    print(
-        f"{model:16s} n={len(y):6d} epoch skmm {skmm_epoch:.3f}s bare {bare_epoch:.3f}s "
-        f"ratio {result['epoch_ratio']:.3f} (paired {result['paired_ratio']:.3f}) | "
-        f"predict_proba skmm {result['predict_skmm_s']:.3f}s "
-        f"bare {result['predict_bare_s']:.3f}s ratio {result['predict_ratio']:.2f}",
-        flush=True,
-    )
-    return result
+    r = dict(model=model, n_samples=len(y), n_batches=n_batches, epochs=epochs,
+             skmm_epoch_s=skmm_epoch, bare_epoch_s=bare_epoch,
+             epoch_ratio=skmm_epoch / bare_epoch,
+             # Each skmm epoch against the bare epoch right after it.
+             paired_ratio=statistics.median(
+                 s / b for s, b in zip(timer.skmm_s[1:], timer.bare_s[1:])),
+             overhead_per_batch_ms=1000 * (skmm_epoch - bare_epoch) / n_batches,
+             fit_setup_s=setup_s, skmm_epochs_s=timer.skmm_s, bare_epochs_s=timer.bare_s,
+             predict_skmm_s=statistics.median(p[0] for p in pred),
+             predict_bare_s=statistics.median(p[1] for p in pred))
+    r["predict_ratio"] = r["predict_skmm_s"] / r["predict_bare_s"]
+    print(f"{model:16s} n={len(y):6d} epoch skmm {skmm_epoch:.3f}s bare {bare_epoch:.3f}s "
+          f"ratio {r['epoch_ratio']:.3f} (paired {r['paired_ratio']:.3f}) | predict_proba skmm "
+          f"{r['predict_skmm_s']:.3f}s bare {r['predict_bare_s']:.3f}s "
+          f"ratio {r['predict_ratio']:.2f}", flush=True)
+    return r
+
+
+#: Report column -> (result key, format).
+COLUMNS = {
+    "data": ("case", "{}"), "model": ("model", "{}"), "epoch skmm (s)": ("skmm_epoch_s", "{:.3f}"),
+    "epoch bare (s)": ("bare_epoch_s", "{:.3f}"), "ratio": ("epoch_ratio", "{:.3f}"),
+    "paired ratio": ("paired_ratio", "{:.3f}"),
+    "overhead/batch (ms)": ("overhead_per_batch_ms", "{:+.2f}"),
+    "fit setup (s)": ("fit_setup_s", "{:.2f}"),
+    "predict_proba skmm (s)": ("predict_skmm_s", "{:.3f}"),
+    "bare (s)": ("predict_bare_s", "{:.3f}"), "ratio ": ("predict_ratio", "{:.2f}"),
+}
 
 
 def report(results, args):
-    rows = [
-        [
-            r["case"],
-            r["model"],
-            f"{r['skmm_epoch_s']:.3f}",
-            f"{r['bare_epoch_s']:.3f}",
-            f"{r['epoch_ratio']:.3f}",
-            f"{r['paired_ratio']:.3f}",
-            f"{r['overhead_per_batch_ms']:+.2f}",
-            f"{r['fit_setup_s']:.2f}",
-            f"{r['predict_skmm_s']:.3f}",
-            f"{r['predict_bare_s']:.3f}",
-            f"{r['predict_ratio']:.2f}",
-        ]
-        for r in results
-    ]
-    header = [
-        "data", "model", "epoch skmm (s)", "epoch bare (s)", "ratio", "paired ratio",
-        "overhead/batch (ms)",
-        "fit setup (s)", "predict_proba skmm (s)", "bare (s)", "ratio",
-    ]
-    return "\n".join(
-        [
-            "# Speed: skmm against a bare PyTorch loop",
-            "",
-            f"device={args.device}, torch threads={args.threads}, batch {args.batch_size}; "
-            "epochs interleaved skmm/bare (uci: 21, synthetic: 6 unless --epochs), the first "
-            "dropped. 'ratio': median skmm epoch over median bare epoch; 'paired ratio': median "
-            "of each skmm epoch over the bare epoch run right after it. 'fit setup' is the time of "
-            "`fit` outside the epochs (input validation, transfer, "
-            "module and net construction). predict_proba: median of "
-            f"{args.predict_reps} alternating runs over the training data. Cases: "
-            f"uci = UCI Multiple Features, 1600 training rows, six views; synthetic = two "
-            f"modalities of 512 and 1024 features, {args.synthetic_samples} samples, 10 classes.",
-            "",
-            markdown_table(header, rows),
-        ]
-    )
+    rows = [[fmt.format(r[key]) for key, fmt in COLUMNS.values()] for r in results]
+    return "\n".join([
+        "# Speed: skmm against a bare PyTorch loop",
+        "",
+        f"device={args.device}, torch threads={args.threads}, batch {args.batch_size}; "
+        "epochs interleaved skmm/bare (uci: 21, synthetic: 6 unless --epochs), the first "
+        "dropped. 'ratio': median skmm epoch over median bare epoch; 'paired ratio': median "
+        "of each skmm epoch over the bare epoch run right after it. 'fit setup' is the time of "
+        "`fit` outside the epochs (input validation, transfer, module and net construction). "
+        f"predict_proba: median of {args.predict_reps} alternating runs over the training "
+        "data. Cases: uci = UCI Multiple Features, 1600 training rows, six views; synthetic = "
+        f"two modalities of 512 and 1024 features, {args.synthetic_samples} samples, 10 classes.",
+        "",
+        markdown_table([c.strip() for c in COLUMNS], rows),
+    ])
 
 
 def main(argv=None):

@@ -314,7 +314,7 @@ def plot_fusion_weights(weights, sample=None, *, ax=None, cmap="viridis", colorb
     return ax
 
 
-def _history(values, modalities, what):
+def _history(values, given, what):
     if isinstance(values, dict):
         names = list(values)
         arr = np.column_stack([np.asarray(values[n], dtype=float) for n in names])
@@ -328,8 +328,8 @@ def _history(values, modalities, what):
                 f"values; got shape {arr.shape}."
             )
         names = None
-    if modalities is not None:
-        names = list(modalities)
+    if given is not None:
+        names = list(given)
     if names is None:
         names = [f"modality {m}" for m in range(arr.shape[1])]
     if len(names) != arr.shape[1]:
@@ -342,7 +342,7 @@ def _history(values, modalities, what):
 def plot_eta_history(
     eta_history,
     relative_advantage_history=None,
-    modalities=None,
+    names=None,
     *,
     ax=None,
     xlabel="regulation step",
@@ -359,8 +359,9 @@ def plot_eta_history(
         The relative advantage per step and modality, in the same form (e.g.
         ``RedCoreClassifier.relative_advantage_history_``); when given it is
         drawn on a second Axes below.
-    modalities : list of str, default=None
+    names : list of str, default=None
         Modality names (legend); taken from a dict's keys when ``None``.
+        (``modalities`` means a column spec elsewhere in skmm.)
     ax : matplotlib Axes or pair of Axes, default=None
         Where to draw (a pair when ``relative_advantage_history`` is given);
         a new figure when ``None``.
@@ -378,12 +379,12 @@ def plot_eta_history(
     >>> import numpy as np
     >>> from skmm.plotting import plot_eta_history
     >>> eta = np.array([[0.5, 0.5], [0.6, 0.4], [0.7, 0.3]])
-    >>> ax = plot_eta_history(eta, modalities=["audio", "video"])
+    >>> ax = plot_eta_history(eta, names=["audio", "video"])
     >>> [line.get_label() for line in ax.lines]
     ['audio', 'video']
     """
     plt = _pyplot()
-    eta, names = _history(eta_history, modalities, "eta_history")
+    eta, names = _history(eta_history, names, "eta_history")
     both = relative_advantage_history is not None
     if ax is None:
         _, axes = plt.subplots(2 if both else 1, 1, sharex=True, squeeze=False)
