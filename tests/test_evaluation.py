@@ -334,3 +334,21 @@ def test_robustness_report_progress_and_conflictive_hook(monkeypatch, capsys):
     with pytest.raises(ValueError, match="conflictive= needs skmm.corruption.make_conflictive"):
         robustness_report([LateFusionClassifier(**FAST)], X, y, X, y, patterns=None,
                           noise_levels=None, conflictive=True, progress=False)
+
+
+def test_robustness_report_runs_the_real_conflictive_protocol():
+    from skmm import LateFusionClassifier, corruption
+    from skmm.evaluation import robustness_report
+
+    if not hasattr(corruption, "make_conflictive"):
+        pytest.skip("skmm.corruption.make_conflictive is not in this version")
+    X, y = _task(n=60)
+    report = robustness_report([LateFusionClassifier(**FAST)], X, y, X, y, patterns=None,
+                               noise_levels=None, random_state=0, return_estimators=True,
+                               conflictive={"noise_fraction": 0.0, "conflict_fraction": 0.5})
+    table = report["conflictive"]
+    fitted = report["estimators"]["LateFusionClassifier"]
+    conflicted, rows = corruption.make_conflictive(X, y, noise_fraction=0.0,
+                                                   conflict_fraction=0.5, random_state=0)
+    assert table["n_conflict"].tolist() == [0, len(rows["conflict"])] and len(rows["conflict"])
+    assert table["score"].tolist() == [fitted.score(X, y), fitted.score(conflicted, y)]
