@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -409,6 +410,7 @@ def _benchmark(args, parser):
                 "--plot needs matplotlib, which is not installed; install it with "
                 "'pip install matplotlib' (or 'pip install skmm[plot]')"
             )
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
@@ -450,11 +452,14 @@ def _benchmark(args, parser):
     estimators = {k: _make_estimator(k, args, show_progress) for k in keys}
     # Each modality standardized on the training split (missing rows stay NaN), before
     # the noise: the noise stds are in standardized units.
-    report = robustness_report(
-        estimators, X[train], y[train], X_test, y_test,
-        preprocess=PerModality(StandardScaler()), noise_levels=args.noise_levels,
-        random_state=args.seed, progress=show_progress,
-    )
+    with warnings.catch_warnings():
+        if args.quick:  # few epochs on purpose: the note above says so once
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        report = robustness_report(
+            estimators, X[train], y[train], X_test, y_test,
+            preprocess=PerModality(StandardScaler()), noise_levels=args.noise_levels,
+            random_state=args.seed, progress=show_progress,
+        )
 
     pattern_scores, cols = _by_estimator(report["missing_patterns"], keys)
     first = cols["estimator"] == keys[0]
