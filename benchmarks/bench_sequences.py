@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import BareLoop, sync  # noqa: E402
 
-from skmm import RAMLClassifier  # noqa: E402
+from skmm import ModalityDropout, RAMLClassifier  # noqa: E402
 from skmm._data import validate_multimodal  # noqa: E402
 from skmm.base import TensorData, resolve_device  # noqa: E402
 from skmm.nn import LSTMEncoder  # noqa: E402
@@ -57,17 +57,12 @@ def make_data(n, t, missing_rate, seed):
     """Synthetic MOSEI-shaped sequences with NaN padding and missing modalities."""
     rng = np.random.RandomState(seed)
     y = rng.randint(0, 2, n)
-    mask = rng.rand(n, len(MODALITIES)) >= missing_rate
-    none = ~mask.any(1)
-    mask[none, rng.randint(0, len(MODALITIES), none.sum())] = True
     X = {}
-    for m, (name, d) in enumerate(MODALITIES.items()):
+    for name, d in MODALITIES.items():
         x = rng.randn(n, t, d).astype(np.float32) + 0.1 * y[:, None, None]
-        lengths = rng.randint(10, t + 1, n)
-        x[np.arange(t) >= lengths[:, None]] = np.nan
-        x[~mask[:, m]] = np.nan
+        x[np.arange(t) >= rng.randint(10, t + 1, n)[:, None]] = np.nan  # padding
         X[name] = x
-    return X, y
+    return ModalityDropout(missing_rate, random_state=seed).corrupt(X), y
 
 
 def micro_lstm(device, d=74, hidden=128, b=128, t=50, reps=5):
