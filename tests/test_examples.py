@@ -63,6 +63,7 @@ def test_quickstart_example(tmp_path, capsys):
     table = run_example("quickstart.py", tmp_path)
     out = capsys.readouterr().out
     assert "n_samples=300" in out
+    assert "the numbers below are not meaningful" in out
     assert "best parameters: {'ramlclassifier__lambda1'" in out
     assert len(table) == 7
     # "profile" was made missing for ~30% of the samples: its pattern scores fewer.
