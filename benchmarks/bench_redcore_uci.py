@@ -52,7 +52,7 @@ from _common import DEFAULT_UCI_HOME, STANDARDIZE, BareLoop, load_uci_mfeat, spl
 from sklearn.base import clone  # noqa: E402
 
 from skmm import ModalityDropout, MultimodalData  # noqa: E402
-from skmm.evaluation import robustness_report  # noqa: E402
+from skmm.evaluation import robustness_report, summarize_by_size  # noqa: E402
 
 VIEWS = ("fou", "fac", "kar", "pix", "zer", "mor")
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
@@ -174,7 +174,8 @@ def main(argv=None):
                 table = table[table["estimator"] == name]
                 f1 = dict(zip(table["pattern"].map("+".join), 100 * table["score"]))
                 fit_s = float(scores["fit_time"].set_index("estimator").loc[name, "fit_time_s"])
-                per_method.setdefault(name, []).append(f1)
+                summary = summarize_by_size(table)  # by number of views, then "all"
+                per_method.setdefault(name, []).append(100 * summary["score"].to_numpy(float))
                 results.append(dict(views=views, rates=rates, seed=seed, method=name,
                                     fit_s=fit_s, observed_missing=observed, f1=f1))
                 if hasattr(clf, "fusion_weights"):  # RAML: Eq. 4 weights, all views present
@@ -186,17 +187,11 @@ def main(argv=None):
                                            ra=clf.relative_advantage_history_.round(5).tolist()))
                 print(f"{label} seed={seed} {name:17s} avg F1 {np.mean(list(f1.values())):5.1f}"
                       f"  fit {fit_s:5.1f}s  [{time.time() - start:6.0f}s]", flush=True)
-        f1 = pd.DataFrame([dict(method=name, seed=i, size=len(k.split("+")), f1=v)
-                           for name, runs in per_method.items()
-                           for i, r in enumerate(runs) for k, v in r.items()])
-        by_size = f1.groupby(["method", "seed", "size"], sort=False)["f1"].mean()
-        rows = by_size.groupby(["method", "size"], sort=False).mean().unstack()
-        rows["avg"] = f1.groupby(["method", "seed"], sort=False)["f1"].mean().groupby(
-            "method", sort=False).mean()
+        sizes = summary["n_present"][:-1]
         table = fmt_table(
             f"\n{label} (weighted F1 x100, mean over {args.seeds} seeds)",
-            {name: list(values) for name, values in rows.iterrows()},
-            [f"{s} view" + ("s" if s > 1 else "") for s in rows.columns[:-1]] + ["avg"],
+            {name: np.mean(runs, axis=0) for name, runs in per_method.items()},
+            [f"{s} view" + ("s" if s > 1 else "") for s in sizes] + ["avg"],
         )
         print(table, flush=True)
         report.append(table)
