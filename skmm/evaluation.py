@@ -14,6 +14,8 @@ only (never torch); it works with any fitted estimator or Pipeline that
 accepts skmm's inputs.
 """
 
+import warnings
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import check_scoring
@@ -252,6 +254,13 @@ def missing_pattern_scores(estimator, X, y, patterns="all", scoring=None, modali
     [3, 3, 1, 7]
     """
     inp = _Input(X, estimator, modalities)
+    if len(inp.names) == 1:
+        warnings.warn(
+            f"missing_pattern_scores: X reads as the single modality {inp.names[0]!r}, so there "
+            "is one pattern to score. For flat data, pass modalities={name: columns, ...}.",
+            UserWarning,
+            stacklevel=2,
+        )
     if isinstance(patterns, str) and patterns == "all":
         chosen = presence_patterns(inp.names)
     else:

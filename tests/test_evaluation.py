@@ -182,7 +182,8 @@ def test_any_estimator_with_score():
     y = np.tile([0, 1], 50)
     flat = y[:, None] + 0.1 * rng.randn(100, 2)
     clf = LogisticRegression().fit(flat, y)
-    table = missing_pattern_scores(clf, flat, y)
+    with pytest.warns(UserWarning, match="single modality 'x'"):
+        table = missing_pattern_scores(clf, flat, y)
     assert table["pattern"].tolist() == [("x",)] and table["score"].iloc[0] == 1.0
 
 
@@ -352,3 +353,17 @@ def test_robustness_report_runs_the_real_conflictive_protocol():
                                                    conflict_fraction=0.5, random_state=0)
     assert table["n_conflict"].tolist() == [0, len(rows["conflict"])] and len(rows["conflict"])
     assert table["score"].tolist() == [fitted.score(X, y), fitted.score(conflicted, y)]
+
+
+def test_single_modality_flat_data_warns_that_one_pattern_is_scored():
+    rng = np.random.RandomState(0)
+    y = np.tile([0, 1], 20)
+    X = y[:, None] + 0.3 * rng.randn(40, 3)
+    clf = LogisticRegression().fit(X, y)
+    with pytest.warns(UserWarning, match=r"single modality 'x', so there is one pattern"):
+        table = missing_pattern_scores(clf, X, y)
+    assert table["pattern"].tolist() == [("x",)]
+    split = missing_pattern_scores(clf, X, y, patterns=[("a", "b")],
+                                   modalities={"a": [0], "b": [1, 2]})
+    assert split["pattern"].tolist() == [("a", "b")]
+    assert split["score"].iloc[-1] == clf.score(X, y)
