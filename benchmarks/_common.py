@@ -1,23 +1,35 @@
 """Helpers shared by the benchmark scripts (not part of the skmm package).
 
-* :func:`load_uci_mfeat` -- the UCI Multiple Features (handwritten digits) data
-  as six views, read from a ``data_home`` holding the six ``mfeat-*`` files.
-* :func:`standardize_views` -- per-view standardization fitted on the present
-  training rows; missing (all-NaN) rows stay missing.
-* :func:`view_subsets` and :func:`keep_views` -- the non-empty subsets of
-  views and a copy of the data with the other views marked missing.
-* :func:`write_results` -- JSON plus Markdown into ``benchmarks/results``.
+The evaluation protocol itself is the library's
+:func:`skmm.evaluation.robustness_report`; this file only holds what the
+scripts need around it:
+
+* :func:`load_uci_mfeat` -- the UCI Multiple Features views, read (never
+  downloaded) from a ``data_home`` holding the six ``mfeat-*`` files;
+* :func:`split` -- a stratified train/test split of multimodal data;
+* :data:`STANDARDIZE` -- per-view standardization on the present training rows,
+  the ``preprocess`` every script gives the report;
+* :class:`BareLoop` -- the one bare PyTorch training loop the speed comparisons
+  measure skmm against;
+* :func:`environment`, :func:`write_results`, :func:`markdown_table`.
+
+Why the bare loop lives here and not in :mod:`skmm.evaluation`: it drives the
+estimators' private pieces (``_build_module``, ``TensorData``, the module's
+``encode``/``losses``) and exists only to measure skmm's own overhead; in the
+library it would be public API nobody else needs and would bring torch into
+``skmm.evaluation``, which imports numpy and scikit-learn only.
 """
 
-import itertools
 import json
 import os
 import platform
 import time
 
 import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 
-from skmm._data import check_multimodal
+from skmm import MultimodalData, PerModality
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 DEFAULT_UCI_HOME = os.path.join(
@@ -27,9 +39,13 @@ DEFAULT_UCI_HOME = os.path.join(
 #: View name -> number of features, in the order the benchmarks use.
 UCI_VIEWS = {"fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6}
 
+#: Each view standardized with the mean/std of its present training rows (missing rows
+#: stay NaN): the ``preprocess`` of every ``robustness_report`` call here.
+STANDARDIZE = PerModality(StandardScaler())
 
-def load_uci_mfeat(data_home=None):
-    """The six views of UCI Multiple Features, as a dict of float64 arrays, and labels.
+
+def load_uci_mfeat(data_home=None, views=None):
+    """UCI Multiple Features as a MultimodalData of float64 views, and labels.
 
     Reads the files through :func:`skmm.datasets.fetch_multiple_features`
     (never downloads); 2000 rows, 200 per digit in order.
@@ -41,43 +57,93 @@ def load_uci_mfeat(data_home=None):
         download_if_missing=False,
         return_X_y=True,
     )
-    X = {name: np.asarray(X[name]) for name in UCI_VIEWS}
-    return X, y
+    return MultimodalData({v: np.asarray(X[v]) for v in views or UCI_VIEWS}), y
 
 
-def standardize_views(X_train, *others):
-    """Standardize each view with the mean and std of its present training rows.
+def split(X, y, test_size, seed):
+    """``X_train, y_train, X_test, y_test``: a stratified split, ``random_state=seed``."""
+    train, test = train_test_split(
+        np.arange(len(y)), test_size=test_size, stratify=y, random_state=seed
+    )
+    X = MultimodalData(X)
+    return X[train], y[train], X[test], y[test]
 
-    Returns new dicts (``X_train`` first, then each of ``others``); missing rows
-    stay NaN, constant features get a unit std.
+
+def sync(device):
+    import torch
+
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+class BareLoop:
+    """A fresh copy of an estimator's module, trained by a plain PyTorch loop.
+
+    The same module (``clf._build_module``), Adam settings, batch size,
+    on-device tensors and per-batch work as skmm's ``fit``: ``module.encode``,
+    ``skmm.nn.expand_patterns`` (the estimator's ``augment``),
+    ``module.losses``, backward, step, and RedCore's regulation of ``eta``
+    after each step (a callback in skmm); random batch order. What it leaves
+    out is what skmm adds: skorch's loop, history and the input pipeline.
     """
-    data = check_multimodal(X_train, dtype=np.float64, fill=np.nan)
-    out = [{} for _ in range(1 + len(others))]
-    for m, name in enumerate(data.names):
-        present = data.arrays[m][data.mask[:, m]]
-        mean = present.mean(0)
-        std = present.std(0)
-        std[std == 0] = 1.0
-        for dst, src in zip(out, (X_train, *others)):
-            dst[name] = (np.asarray(src[name], dtype=np.float64) - mean) / std
-    return out[0] if not others else tuple(out)
 
+    def __init__(self, clf, X, y, device="cpu", seed=0):
+        import torch
 
-def view_subsets(names):
-    """Every non-empty subset of ``names``, by size then in order (63 for six views)."""
-    return [
-        subset
-        for k in range(1, len(names) + 1)
-        for subset in itertools.combinations(names, k)
-    ]
+        from skmm._data import check_multimodal
+        from skmm.base import TensorData
 
+        data = check_multimodal(X)
+        classes, y_enc = np.unique(y, return_inverse=True)
+        self.dataset = TensorData.from_arrays(data, y_enc, device)
+        self.device, self.batch_size = device, clf.batch_size
+        self.augment = clf.augment
+        torch.manual_seed(seed)
+        self.module = clf._build_module(data.feature_shapes, len(classes)).to(device)
+        self.optimizer = torch.optim.Adam(
+            self.module.parameters(), lr=clf.lr, weight_decay=clf.weight_decay
+        )
 
-def keep_views(X, subset):
-    """A copy of ``X`` where the views not in ``subset`` are missing (all-NaN rows)."""
-    return {
-        name: arr if name in subset else np.full_like(arr, np.nan, dtype=np.float64)
-        for name, arr in X.items()
-    }
+    def epoch(self):
+        """Train one epoch; returns its wall time in seconds (device synchronized)."""
+        import torch
+
+        from skmm.nn import expand_patterns
+
+        module, opt, bs = self.module, self.optimizer, self.batch_size
+        module.train()
+        sync(self.device)
+        start = time.perf_counter()
+        n = len(self.dataset)
+        order = torch.randperm(n, device=self.device)
+        total = torch.zeros((), device=self.device)
+        for first in range(0, n, bs):
+            batch, yb = self.dataset.batch(order[first : first + bs])
+            opt.zero_grad(set_to_none=True)
+            encoded = module.encode(batch)
+            rows, mask = expand_patterns(batch.mask, self.augment)
+            terms = module.losses(encoded, yb, rows, mask)
+            loss = terms["loss"]
+            loss.backward()
+            opt.step()
+            if "mse_per_modality" in terms:  # RedCore's regulation (skmm: a callback)
+                module._regulate(terms["mse_per_modality"], terms["observed_modalities"])
+            total += loss.detach()
+        float(total)  # one host sync per epoch
+        sync(self.device)
+        return time.perf_counter() - start
+
+    def predict_proba(self):
+        """Class probabilities of the training data, in a ``no_grad`` loop."""
+        import torch
+
+        self.module.eval()
+        out = []
+        with torch.no_grad():
+            for first in range(0, len(self.dataset), self.batch_size):
+                batch, _ = self.dataset.batch(slice(first, first + self.batch_size))
+                out.append(self.module(batch).softmax(-1).cpu())
+        return torch.cat(out).numpy()
 
 
 def environment():
@@ -98,10 +164,13 @@ def environment():
 
 
 def write_results(name, payload, markdown):
-    """Write ``results/<name>.json`` and ``results/<name>.md``; returns their paths."""
+    """Write ``results/<name>.json`` and ``results/<name>.md``; returns their paths.
+
+    ``name`` may also be a path (a ``--quick`` run writes to the temp folder).
+    """
     os.makedirs(RESULTS_DIR, exist_ok=True)
-    json_path = os.path.join(RESULTS_DIR, f"{name}.json")
-    md_path = os.path.join(RESULTS_DIR, f"{name}.md")
+    base = name if os.path.isabs(name) else os.path.join(RESULTS_DIR, name)
+    json_path, md_path = base + ".json", base + ".md"
     with open(json_path, "w") as f:
         json.dump(payload, f, indent=1, default=_json_default, allow_nan=True)
         f.write("\n")
@@ -115,8 +184,10 @@ def _json_default(obj):
         return int(obj)
     if isinstance(obj, np.floating):
         return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
+    if isinstance(obj, np.ndarray | tuple):
+        return list(obj)
+    if hasattr(obj, "to_dict"):  # a DataFrame
+        return obj.to_dict(orient="records")
     raise TypeError(f"Cannot serialize {type(obj).__name__}")
 
 

@@ -7,6 +7,8 @@ trained twice, paper-exact (``train_noise=None``) and corruption-aware
 a std drawn from [0, 3] on one random present modality, on top of the
 method's missing-pattern augmentation).
 
+The protocol is :func:`skmm.evaluation.robustness_report` (its noise table).
+
 * Data: UCI Multiple Features (``--uci-home``; three of the six views by
   default, to keep ``augment="all"`` at 7 patterns instead of 63) and
   :func:`skmm.datasets.make_multimodal_classification` with a strong and a
@@ -15,7 +17,7 @@ method's missing-pattern augmentation).
   units.
 * Test noise: std in ``--stds`` added to one modality at a time (all modalities
   present); the same noise draws for every method.
-* Methods: RAML, RedCore (when ``skmm.redcore`` is importable), ConcatFusion
+* Methods: RAML, RedCore, ConcatFusion
   with missing-pattern augmentation (the paper's "Augmentation" baseline) and
   LateFusion, each with and without ``train_noise``; plus RAMLClassifier's mean
   fusion weight (Eq. 4, averaged over samples and latent elements) on the
@@ -34,20 +36,30 @@ import sys
 import time
 
 import numpy as np
+import pandas as pd
 import torch
-from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import (  # noqa: E402
     DEFAULT_UCI_HOME,
+    STANDARDIZE,
     environment,
+    load_uci_mfeat,
     markdown_table,
-    standardize_views,
+    split,
     write_results,
 )
+from sklearn.base import clone  # noqa: E402
 
-from skmm import ConcatFusionClassifier, LateFusionClassifier, RAMLClassifier  # noqa: E402
+from skmm import (  # noqa: E402
+    ConcatFusionClassifier,
+    GaussianNoise,
+    LateFusionClassifier,
+    RAMLClassifier,
+    RedCoreClassifier,
+)
+from skmm.evaluation import robustness_report  # noqa: E402
 
 TRAIN_NOISE = (0.5, 3.0)
 
@@ -55,13 +67,8 @@ TRAIN_NOISE = (0.5, 3.0)
 def load_dataset(name, args):
     """``(X, y, noised_views, description)`` for a benchmark data set."""
     if name == "uci":
-        from skmm.datasets import fetch_multiple_features
-
-        X, y = fetch_multiple_features(
-            data_home=args.uci_home, download_if_missing=False, return_X_y=True
-        )
         views = args.uci_views.split(",")
-        X = {v: np.asarray(X[v]) for v in views}
+        X, y = load_uci_mfeat(args.uci_home, views)
         return X, y, views, f"UCI Multiple Features, views {views}"
     if name == "synthetic":
         from skmm.datasets import make_multimodal_classification
@@ -78,7 +85,7 @@ def load_dataset(name, args):
         desc = "make_multimodal_classification(" + ", ".join(
             f"{k}={v!r}" for k, v in kwargs.items()
         ) + ")"
-        return {k: np.asarray(v) for k, v in X.items()}, y, list(X), desc
+        return X, y, list(X), desc
     raise ValueError(f"Unknown data set {name!r}.")
 
 
@@ -91,15 +98,8 @@ def make_methods(args):
             augment="all", train_noise=tn, random_state=s, **common
         ),
         "LateFusion": lambda tn, s: LateFusionClassifier(train_noise=tn, random_state=s, **common),
+        "RedCore": lambda tn, s: RedCoreClassifier(train_noise=tn, random_state=s, **common),
     }
-    try:
-        from skmm import RedCoreClassifier
-
-        methods["RedCore"] = lambda tn, s: RedCoreClassifier(
-            train_noise=tn, random_state=s, **common
-        )
-    except (ImportError, AttributeError) as exc:
-        print(f"RedCore skipped: {exc}")
     if args.raml_lambda1_0:
         # Diagnostic: RAML without its unimodal loss L^U (Eq. 2).
         methods["RAML(lambda1=0)"] = lambda tn, s: RAMLClassifier(
@@ -108,105 +108,77 @@ def make_methods(args):
     return {k: v for k, v in methods.items() if not args.methods or k in args.methods}
 
 
-def add_noise(X, view, std, seed):
-    """A copy of ``X`` with N(0, std^2) noise on one view (same draws for every method)."""
-    out = dict(X)
-    rng = np.random.RandomState(seed)
-    out[view] = X[view] + std * rng.standard_normal(X[view].shape)
-    return out
-
-
-def split_and_noise(X, y, views, stds, seed):
-    """A stratified 75/25 split, standardized views, and the noisy test sets.
-
-    Returns ``(X_train, X_test, train_idx, test_idx, noisy)``; ``noisy[view, std]`` is the
-    test set with noise of ``std`` on ``view`` (the same draws for every method).
-    """
-    tr, te = train_test_split(np.arange(len(y)), test_size=0.25, stratify=y, random_state=seed)
-    Xtr, Xte = standardize_views({k: v[tr] for k, v in X.items()}, {k: v[te] for k, v in X.items()})
-    noisy = {
-        (view, s): add_noise(Xte, view, s, 1000 * seed + 10 * m + i)
-        for m, view in enumerate(views)
-        for i, s in enumerate(stds)
-    }
-    return Xtr, Xte, tr, te, noisy
-
-
 def run_dataset(name, args, methods):
     X, y, noised, desc = load_dataset(name, args)
     stds = args.stds
     print(f"\n=== {name}: {desc}; noise on {noised}; stds {stds}; seeds {args.seeds}")
     records, weights, fit_times = [], [], []
     for seed in range(args.seeds):
-        Xtr, _, tr, te, noisy = split_and_noise(X, y, noised, stds, seed)
-        for method, factory in methods.items():
-            for tn in (None, TRAIN_NOISE):
-                est = factory(tn, seed)
-                t0 = time.perf_counter()
-                est.fit(Xtr, y[tr])
-                seconds = time.perf_counter() - t0
-                fit_times.append(dict(method=method, train_noise=tn is not None, seconds=seconds))
-                for (view, s), Xn in noisy.items():
-                    acc = float(np.mean(est.predict(Xn) == y[te]))
-                    records.append(
-                        dict(method=method, train_noise=tn is not None, seed=seed, view=view,
-                             std=s, accuracy=acc)
-                    )
-                    if isinstance(est, RAMLClassifier):
-                        w = est.fusion_weights(Xn)[view]
-                        weights.append(
-                            dict(method=method, train_noise=tn is not None, seed=seed,
-                                 view=view, std=s, weight=float(w.mean()))
-                        )
-                last = records[-len(noisy):]
-                clean = np.mean([r["accuracy"] for r in last if r["std"] == 0])
-                worst = np.mean([r["accuracy"] for r in last if r["std"] == stds[-1]])
-                print(
-                    f"  seed {seed} {method:<18} train_noise={tn!s:<10} fit {seconds:.0f}s  "
-                    f"clean acc {clean:.3f}  acc@std{stds[-1]:g} {worst:.3f}",
-                    flush=True,
-                )
-    return dict(dataset=name, description=desc, noised_views=noised, n_modalities=len(X),
+        X_train, y_train, X_test, y_test = split(X, y, 0.25, seed)
+        estimators = {
+            (method, tn is not None): factory(tn, seed)
+            for method, factory in methods.items() for tn in (None, TRAIN_NOISE)
+        }
+        keys = list(estimators)
+        report = robustness_report(
+            {f"{m}|{tn}": est for (m, tn), est in estimators.items()},
+            X_train, y_train, X_test, y_test, preprocess=STANDARDIZE, patterns=None,
+            noise_levels=stds, noise_targets=noised, random_state=seed,
+            return_estimators=True,
+        )
+        for row in report["noise"].itertuples():
+            method, tn = row.estimator.split("|")
+            records.append(dict(method=method, train_noise=tn == "True", seed=seed,
+                                view=row.modality, std=row.std, accuracy=row.score))
+        for row in report["fit_time"].itertuples():
+            method, tn = row.estimator.split("|")
+            fit_times.append(dict(method=method, train_noise=tn == "True",
+                                  seconds=row.fit_time_s))
+        # RAML's Eq. 4 weights on the noisy view: the report's noise draws, redone.
+        X_scaled = clone(STANDARDIZE).fit(X_train).transform(X_test)
+        for method, tn in keys:
+            est = report["estimators"][f"{method}|{tn}"]
+            if not isinstance(est, RAMLClassifier):
+                continue
+            for view in noised:
+                for s in stds:
+                    noise = GaussianNoise(std=s, targets=view, random_state=seed)
+                    w = est.fusion_weights(noise.corrupt(X_scaled))[view]
+                    weights.append(dict(method=method, train_noise=tn, seed=seed, view=view,
+                                        std=s, weight=float(w.mean())))
+        print(report["noise"].groupby(["estimator", "std"])["score"].mean().unstack().round(3)
+              .to_string(), flush=True)
+    return dict(dataset=name, description=desc, noised_views=noised, n_modalities=len(list(X)),
                 stds=stds,
                 records=records, fusion_weights=weights, fit_times=fit_times)
 
 
-def _mean(rows, key, **where):
-    vals = [r[key] for r in rows if all(r[k] == v for k, v in where.items())]
-    return float(np.mean(vals)) if vals else float("nan")
+def _pivot(rows, value, index):
+    """Mean of ``value`` per ``index`` columns and noise std: a header and Markdown rows."""
+    df = pd.DataFrame(rows)
+    df["train_noise"] = df["train_noise"].map({False: "None", True: str(TRAIN_NOISE)})
+    table = df.pivot_table(value, index=index, columns="std", sort=False)
+    body = [list(np.atleast_1d(k)) + [f"{v:.3f}" for v in values]
+            for k, values in zip(table.index, table.to_numpy())]
+    return index + [f"std {s:g}" for s in table.columns], body, table
 
 
 def tables(result, methods):
     """Markdown tables: accuracy per noise std, RAML weights, per-view detail."""
-    stds, recs, ws = result["stds"], result["records"], result["fusion_weights"]
-    noisy_stds = [s for s in stds if s > 0]
-    header = ["method", "train_noise"] + [f"std {s:g}" for s in stds] + ["mean (std>0)"]
-    rows = []
-    for method in methods:
-        for tn in (False, True):
-            accs = [_mean(recs, "accuracy", method=method, train_noise=tn, std=s) for s in stds]
-            under = np.mean([a for a, s in zip(accs, stds) if s > 0]) if noisy_stds else np.nan
-            rows.append([method, "(0.5, 3.0)" if tn else "None"]
-                        + [f"{a:.3f}" for a in accs] + [f"**{under:.3f}**"])
+    recs, ws = result["records"], result["fusion_weights"]
+    header, body, table = _pivot(recs, "accuracy", ["method", "train_noise"])
+    for row, mean in zip(body, table[[s for s in table.columns if s > 0]].mean(1)):
+        row.append(f"**{mean:.3f}**")
     md = [
         f"### {result['dataset']}: accuracy with Gaussian noise on one modality",
         "",
         f"{result['description']}. Noise on each of {result['noised_views']} in turn (all "
         "modalities present); mean over noised modalities and seeds.",
         "",
-        markdown_table(header, rows),
+        markdown_table(header + ["mean (std>0)"], body),
         "",
     ]
-    raml_methods = sorted({w["method"] for w in ws})
-    if raml_methods:
-        header = ["method", "train_noise"] + [f"std {s:g}" for s in stds]
-        rows = []
-        for method in raml_methods:
-            for tn in (False, True):
-                rows.append([method, "(0.5, 3.0)" if tn else "None"] + [
-                    f"{_mean(ws, 'weight', method=method, train_noise=tn, std=s):.3f}"
-                    for s in stds
-                ])
+    if ws:
         md += [
             "RAML's mean fusion weight (Eq. 4) on the noisy modality, averaged over samples "
             "and latent elements (it falls with the noise if RAML down-weights the noisy "
@@ -214,34 +186,20 @@ def tables(result, methods):
             "this mean over the noised views is 1/M by construction when every view is "
             "noised in turn; the per-view table below is the informative one:",
             "",
-            markdown_table(header, rows),
+            markdown_table(*_pivot(ws, "weight", ["method", "train_noise"])[:2]),
+            "",
+            "Per noisy view:",
+            "",
+            markdown_table(*_pivot(ws, "weight", ["method", "train_noise", "view"])[:2]),
             "",
         ]
-        header = ["method", "train_noise", "view"] + [f"std {s:g}" for s in stds]
-        rows = []
-        for method in raml_methods:
-            for tn in (False, True):
-                for view in result["noised_views"]:
-                    where = dict(method=method, train_noise=tn, view=view)
-                    rows.append([method, "(0.5, 3.0)" if tn else "None", view] + [
-                        f"{_mean(ws, 'weight', std=s, **where):.3f}" for s in stds
-                    ])
-        md += ["Per noisy view:", "", markdown_table(header, rows), ""]
-    header = ["method", "train_noise", "view"] + [f"std {s:g}" for s in stds]
-    rows = []
-    for method in methods:
-        for tn in (False, True):
-            for view in result["noised_views"]:
-                where = dict(method=method, train_noise=tn, view=view)
-                rows.append([method, "(0.5, 3.0)" if tn else "None", view] + [
-                    f"{_mean(recs, 'accuracy', std=s, **where):.3f}" for s in stds
-                ])
-    md += ["Accuracy per noisy view:", "", markdown_table(header, rows), ""]
-    times = result["fit_times"]
+    times = pd.DataFrame(result["fit_times"]).groupby("method", sort=False)["seconds"].mean()
     md += [
-        "Mean fit time (s): " + ", ".join(
-            f"{m} {_mean(times, 'seconds', method=m):.1f}" for m in methods
-        ),
+        "Accuracy per noisy view:",
+        "",
+        markdown_table(*_pivot(recs, "accuracy", ["method", "train_noise", "view"])[:2]),
+        "",
+        "Mean fit time (s): " + ", ".join(f"{m} {t:.1f}" for m, t in times.items()),
         "",
     ]
     return "\n".join(md)

@@ -39,22 +39,19 @@ import numpy as np
 import torch
 from sklearn.model_selection import GridSearchCV
 
-from skmm import RAMLClassifier
-from skmm.datasets import fetch_multiple_features
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import DEFAULT_UCI_HOME, STANDARDIZE, load_uci_mfeat  # noqa: E402
+
+from skmm import RAMLClassifier  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
-DEFAULT_DATA = os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "uci_mfeat"
-)
 GRID = {"lambda1": [0.5, 1.0], "lambda2": [0.1, 0.4]}
 
 
 def load(data_home):
-    X, y = fetch_multiple_features(data_home=data_home, download_if_missing=False, return_X_y=True)
-    for name, arr in X.items():
-        std = arr.std(0)
-        X[name] = (arr - arr.mean(0)) / np.where(std > 0, std, 1.0)
-    return X, y
+    X, y = load_uci_mfeat(data_home)
+    return STANDARDIZE.fit_transform(X), y
 
 
 def warm_up(_=None):
@@ -147,7 +144,7 @@ def run_dask_notrim(args, X, y):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-home", default=DEFAULT_DATA)
+    parser.add_argument("--data-home", default=DEFAULT_UCI_HOME)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--latent", type=int, default=32)

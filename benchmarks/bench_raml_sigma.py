@@ -33,14 +33,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import (  # noqa: E402
     DEFAULT_UCI_HOME,
+    STANDARDIZE,
     environment,
-    keep_views,
     markdown_table,
+    split,
     write_results,
 )
-from bench_noise import TRAIN_NOISE, load_dataset, split_and_noise  # noqa: E402
+from bench_noise import TRAIN_NOISE, load_dataset  # noqa: E402
+from sklearn.base import clone  # noqa: E402
 
-from skmm import RAMLClassifier  # noqa: E402
+from skmm import GaussianNoise, RAMLClassifier  # noqa: E402
+from skmm.evaluation import robustness_report  # noqa: E402
 from skmm.raml import RAMLModule  # noqa: E402
 
 
@@ -79,20 +82,30 @@ def run_dataset(name, args):
     print(f"\n=== {name}: {desc}; seeds {args.seeds}", flush=True)
     records = []
     for seed in range(args.seeds):
-        Xtr, Xte, tr, te, noisy = split_and_noise(X, y, views, stds, seed)
-        for variant, make in VARIANTS.items():
-            est = make(max_epochs=args.epochs, lr=args.lr, train_noise=TRAIN_NOISE,
-                       random_state=seed)
-            t0 = time.perf_counter()
-            est.fit(Xtr, y[tr])
-            rec = dict(variant=variant, seed=seed, seconds=time.perf_counter() - t0,
-                       clean=float(est.score(Xte, y[te])))
-            rec["single"] = float(np.mean(
-                [est.score(keep_views(Xte, (view,)), y[te]) for view in views]
-            ))
-            rec["noise"] = float(np.mean([est.score(Xn, y[te]) for Xn in noisy.values()]))
+        X_train, y_train, X_test, y_test = split(X, y, 0.25, seed)
+        estimators = {
+            variant: make(max_epochs=args.epochs, lr=args.lr, train_noise=TRAIN_NOISE,
+                          random_state=seed)
+            for variant, make in VARIANTS.items()
+        }
+        report = robustness_report(
+            estimators, X_train, y_train, X_test, y_test, preprocess=STANDARDIZE,
+            patterns=[(v,) for v in views] + [tuple(views)], noise_levels=stds,
+            noise_targets=views, random_state=seed, return_estimators=True,
+        )
+        X_scaled = clone(STANDARDIZE).fit(X_train).transform(X_test)
+        pats, noise, times = report["missing_patterns"], report["noise"], report["fit_time"]
+        for variant, est in report["estimators"].items():
+            mine = pats[pats["estimator"] == variant]
+            rec = dict(variant=variant, seed=seed,
+                       seconds=float(times.set_index("estimator").loc[variant, "fit_time_s"]),
+                       clean=float(mine["score"].iloc[-1]),
+                       single=float(mine["score"].iloc[:-1].mean()),
+                       noise=float(noise.loc[noise["estimator"] == variant, "score"].mean()))
             rec["weight_noisy"] = float(np.mean([
-                est.fusion_weights(noisy[view, stds[-1]])[view].mean() for view in views
+                est.fusion_weights(GaussianNoise(std=stds[-1], targets=view, random_state=seed)
+                                   .corrupt(X_scaled))[view].mean()
+                for view in views
             ]))
             records.append(rec)
             print(f"  seed {seed} {variant:<22} " + "  ".join(

@@ -1,9 +1,10 @@
 """RAML against the fusion baselines on UCI Multiple Features (six views).
 
-Protocol: a stratified 80/20 split; each view standardized on the training part;
-training on complete training data; test accuracy for each of the 63 non-empty
-subsets of views present at test time (the other views set to NaN, i.e.
-missing). Each seed changes both the split and the weight initialization.
+Protocol (:func:`skmm.evaluation.robustness_report`): a stratified 80/20 split;
+each view standardized on the training part; training on complete training
+data; test accuracy for each of the 63 non-empty subsets of views present at
+test time (the other views set to NaN, i.e. missing). Each seed changes both
+the split and the weight initialization.
 
     python benchmarks/bench_raml_uci.py             # full run, ~8 min on an idle core
     python benchmarks/bench_raml_uci.py --quick     # smoke test (~1 min)
@@ -15,26 +16,24 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import (  # noqa: E402
+    STANDARDIZE,
     environment,
-    keep_views,
     load_uci_mfeat,
     markdown_table,
-    standardize_views,
-    view_subsets,
+    split,
     write_results,
 )
 
 from skmm import ConcatFusionClassifier, LateFusionClassifier, RAMLClassifier  # noqa: E402
+from skmm.evaluation import robustness_report, summarize_by_size  # noqa: E402
 
 MODELS = {
     "RAML": lambda **kw: RAMLClassifier(augment="all", **kw),
@@ -53,54 +52,35 @@ SHORT = {
 }
 
 
-def split(X, y, seed):
-    idx = np.arange(len(y))
-    train, test = train_test_split(idx, test_size=0.2, stratify=y, random_state=seed)
-    X_train, X_test = standardize_views(
-        {k: v[train] for k, v in X.items()}, {k: v[test] for k, v in X.items()}
+def run(models, X, y, seed, max_epochs, **params):
+    """One seed: every model through robustness_report (63 patterns); one record each."""
+    X_train, y_train, X_test, y_test = split(X, y, 0.2, seed)
+    estimators = {
+        name: MODELS[name](max_epochs=max_epochs, random_state=seed, **params) for name in models
+    }
+    report = robustness_report(
+        estimators, X_train, y_train, X_test, y_test, preprocess=STANDARDIZE,
+        noise_levels=None, return_estimators=True,
     )
-    return X_train, y[train], X_test, y[test]
-
-
-def subset_accuracies(clf, X_test, y_test, subsets):
-    return {
-        "+".join(s): float(np.mean(clf.predict(keep_views(X_test, s)) == y_test)) for s in subsets
-    }
-
-
-def summarize(accs, n_views):
-    """Mean accuracy per number of present views, and over all subsets."""
-    by_size = {
-        k: float(np.mean([a for s, a in accs.items() if len(s.split("+")) == k]))
-        for k in range(1, n_views + 1)
-    }
-    return by_size, float(np.mean(list(accs.values())))
-
-
-def run_one(name, make, X, y, seed, max_epochs, subsets, **params):
-    X_train, y_train, X_test, y_test = split(X, y, seed)
-    clf = make(max_epochs=max_epochs, random_state=seed, **params)
-    t0 = time.perf_counter()
-    clf.fit(X_train, y_train)
-    fit_s = time.perf_counter() - t0
-    accs = subset_accuracies(clf, X_test, y_test, subsets)
-    by_size, mean = summarize(accs, len(X))
-    loss = clf.history_[:, "train_loss"]
-    print(
-        f"{name:18s} seed={seed} fit={fit_s:6.1f}s mean63={100 * mean:5.2f} "
-        f"1-view={100 * by_size[1]:5.2f} loss[0,-1]={loss[0]:.3f},{loss[-1]:.4f}",
-        flush=True,
-    )
-    return {
-        "model": name,
-        "seed": seed,
-        "params": params,
-        "fit_seconds": fit_s,
-        "mean_63": mean,
-        "by_size": by_size,
-        "subsets": accs,
-        "train_loss": [float(v) for v in loss],
-    }
+    patterns, times = report["missing_patterns"], report["fit_time"]
+    runs = []
+    for name in models:
+        table = patterns[patterns["estimator"] == name]
+        summary = summarize_by_size(table)
+        by_size = dict(zip(summary["n_present"][:-1].astype(int), summary["score"][:-1]))
+        loss = report["estimators"][name].history_[:, "train_loss"]
+        fit_s = float(times.loc[times["estimator"] == name, "fit_time_s"].iloc[0])
+        runs.append({
+            "model": name, "seed": seed, "params": params, "fit_seconds": fit_s,
+            "mean_63": float(summary["score"].iloc[-1]),
+            "by_size": {int(k): float(v) for k, v in by_size.items()},
+            "subsets": dict(zip(table["pattern"].map("+".join), table["score"].astype(float))),
+            "train_loss": [float(v) for v in loss],
+        })
+        print(f"{name:18s} seed={seed} fit={fit_s:6.1f}s mean63={100 * runs[-1]['mean_63']:5.2f}"
+              f" 1-view={100 * by_size[1]:5.2f} loss[0,-1]={loss[0]:.3f},{loss[-1]:.4f}",
+              flush=True)
+    return runs
 
 
 def pm(values):
@@ -189,31 +169,26 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
 
     X, y = load_uci_mfeat(args.data_home)
-    subsets = view_subsets(list(X))
     runs = []
     for seed in args.seeds:
-        for short in args.models:
-            name = SHORT[short]
-            runs.append(run_one(name, MODELS[name], X, y, seed, args.max_epochs, subsets))
+        runs += run([SHORT[m] for m in args.models], X, y, seed, args.max_epochs)
     for lam in args.lambda2:
         reusable = set(args.lambda2_seeds) <= set(args.seeds) and "raml" in args.models
         if lam == RAMLClassifier().lambda2 and reusable:
             # The default value is the main run; reuse it.
-            for r in runs:
-                if r["model"] == "RAML" and r["seed"] in args.lambda2_seeds and not r["params"]:
-                    runs.append(dict(r, params={"lambda2": lam}))
+            runs += [dict(r, params={"lambda2": lam}) for r in runs if r["model"] == "RAML"
+                     and r["seed"] in args.lambda2_seeds and not r["params"]]
             continue
         for seed in args.lambda2_seeds:
-            runs.append(
-                run_one("RAML", MODELS["RAML"], X, y, seed, args.max_epochs, subsets, lambda2=lam)
-            )
-    md = report(runs, len(X), args)
+            runs += run(["RAML"], X, y, seed, args.max_epochs, lambda2=lam)
+    md = report(runs, len(list(X)), args)
     payload = {
         "benchmark": "raml_uci",
         "protocol": {
             "split": "stratified 80/20, train_test_split(random_state=seed)",
             "init": "random_state=seed",
-            "standardization": "per view, mean/std of the training rows",
+            "standardization": "per view, PerModality(StandardScaler()) on the training rows",
+            "evaluation": "skmm.evaluation.robustness_report",
             "test": "63 non-empty subsets of views present; others NaN",
             "max_epochs": args.max_epochs,
             "seeds": args.seeds,

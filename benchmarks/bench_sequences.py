@@ -10,8 +10,9 @@ Timing: ``RAMLClassifier`` (default LSTM encoder for 3D input, one LSTM layer
 and max-pooling, ``augment="all"``) is fitted for one epoch (warm-up); then
 its skorch net trains one epoch at a time (``net_.fit_loop(dataset,
 epochs=1)``, the loop ``fit`` runs; the time is the epoch's ``dur`` in the
-history), alternating with a bare PyTorch loop that trains a fresh copy of the
-same module (built by the estimator's ``_build_module``) on the same tensors:
+history), alternating with the bare PyTorch loop of ``benchmarks/_common.py``
+that trains a fresh copy of the same module (built by the estimator's
+``_build_module``) on the same tensors:
 same batch size, random batch order, the same calls (``module.encode``,
 ``expand_patterns(mask, "all")``, ``module.losses``, backward, Adam step).
 Alternating epoch by epoch lets both see the same machine load; the medians
@@ -39,11 +40,14 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from skmm import RAMLClassifier  # noqa: E402
+from _common import BareLoop, sync  # noqa: E402
+
+from skmm import ModalityDropout, RAMLClassifier  # noqa: E402
 from skmm._data import validate_multimodal  # noqa: E402
-from skmm.base import Batch, TensorData, resolve_device  # noqa: E402
-from skmm.nn import LSTMEncoder, expand_patterns  # noqa: E402
+from skmm.base import TensorData, resolve_device  # noqa: E402
+from skmm.nn import LSTMEncoder  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 MODALITIES = {"audio": 74, "video": 35, "text": 768}  # CMU-MOSEI feature sizes
@@ -53,53 +57,12 @@ def make_data(n, t, missing_rate, seed):
     """Synthetic MOSEI-shaped sequences with NaN padding and missing modalities."""
     rng = np.random.RandomState(seed)
     y = rng.randint(0, 2, n)
-    mask = rng.rand(n, len(MODALITIES)) >= missing_rate
-    none = ~mask.any(1)
-    mask[none, rng.randint(0, len(MODALITIES), none.sum())] = True
     X = {}
-    for m, (name, d) in enumerate(MODALITIES.items()):
+    for name, d in MODALITIES.items():
         x = rng.randn(n, t, d).astype(np.float32) + 0.1 * y[:, None, None]
-        lengths = rng.randint(10, t + 1, n)
-        x[np.arange(t) >= lengths[:, None]] = np.nan
-        x[~mask[:, m]] = np.nan
+        x[np.arange(t) >= rng.randint(10, t + 1, n)[:, None]] = np.nan  # padding
         X[name] = x
-    return X, y
-
-
-def sync(device):
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
-class BareLoop:
-    """A fresh copy of the estimator's module, trained by a plain PyTorch loop."""
-
-    def __init__(self, clf, dataset, device):
-        self.dataset, self.device, self.bs = dataset, device, clf.batch_size
-        torch.manual_seed(0)
-        self.module = clf._build_module(clf.feature_shapes_, len(clf.classes_)).to(device)
-        self.opt = torch.optim.Adam(
-            self.module.parameters(), lr=clf.lr, weight_decay=clf.weight_decay
-        )
-
-    def epoch(self):
-        ds, module, opt = self.dataset, self.module, self.opt
-        module.train()
-        sync(self.device)
-        t0 = time.perf_counter()
-        n = len(ds.y)
-        order = torch.randperm(n, device=self.device)
-        for start in range(0, n, self.bs):
-            idx = order[start : start + self.bs]
-            batch = Batch([x[idx] for x in ds.xs], [k[idx] for k in ds.lengths], ds.mask[idx])
-            opt.zero_grad()
-            encoded = module.encode(batch)
-            rows, aug_mask = expand_patterns(batch.mask, "all")
-            terms = module.losses(encoded, ds.y[idx], rows, aug_mask)
-            terms["loss"].backward()
-            opt.step()
-        sync(self.device)
-        return time.perf_counter() - t0
+    return ModalityDropout(missing_rate, random_state=seed).corrupt(X), y
 
 
 def micro_lstm(device, d=74, hidden=128, b=128, t=50, reps=5):
@@ -168,7 +131,7 @@ def main(argv=None):
     assert all(isinstance(e, LSTMEncoder) for e in clf.net_.module_.encoders)
     data = validate_multimodal(clf, X, reset=False)
     dataset = TensorData.from_arrays(data, np.searchsorted(clf.classes_, y), device)
-    bare = BareLoop(clf, dataset, device)
+    bare = BareLoop(clf, X, y, device)
     bare.epoch()  # warm-up
     skmm_times, bare_times = [], []
     for e in range(args.epochs):

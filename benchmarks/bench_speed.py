@@ -1,12 +1,13 @@
 """Training and inference speed of skmm estimators against a bare PyTorch loop.
 
-The bare loop trains a fresh copy of the same module (``clf._build_module``)
-with the same Adam settings, batch size and on-device tensors, and does the
-same work per batch: ``module.encode``, ``skmm.nn.expand_patterns``,
-``module.losses``, backward, step. It runs inside the skmm fit: a callback runs
-one bare epoch after each skmm epoch, so the two are interleaved epoch by epoch
-and machine noise hits both alike. The first epoch of each is dropped (warm-up)
-and the median of the rest is reported.
+The bare loop (``BareLoop`` in ``benchmarks/_common.py``, the one all speed
+comparisons use) trains a fresh copy of the same module
+(``clf._build_module``) with the same Adam settings, batch size and on-device
+tensors, and does the same work per batch: ``module.encode``,
+``skmm.nn.expand_patterns``, ``module.losses``, backward, step. It runs inside
+the skmm fit: a callback runs one bare epoch after each skmm epoch, so the two
+are interleaved epoch by epoch and machine noise hits both alike. The first
+epoch of each is dropped (warm-up) and the median of the rest is reported.
 
 ``predict_proba`` over the data is timed against a bare ``no_grad`` loop over
 pre-made tensors, alternating the two.
@@ -34,13 +35,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import (  # noqa: E402
+    STANDARDIZE,
+    BareLoop,
     environment,
     load_uci_mfeat,
     markdown_table,
-    standardize_views,
+    split,
+    sync,
     write_results,
 )
-from sklearn.model_selection import train_test_split  # noqa: E402
 
 from skmm import (  # noqa: E402
     ConcatFusionClassifier,
@@ -48,9 +51,6 @@ from skmm import (  # noqa: E402
     RAMLClassifier,
     RedCoreClassifier,
 )
-from skmm._data import check_multimodal  # noqa: E402
-from skmm.base import Batch  # noqa: E402
-from skmm.nn import expand_patterns  # noqa: E402
 
 MODELS = {
     "RAML": lambda **kw: RAMLClassifier(augment="all", **kw),
@@ -61,22 +61,12 @@ MODELS = {
 }
 
 
-def sync(device):
-    if str(device).startswith("cuda"):
-        torch.cuda.synchronize()
-
-
-# ---------------------------------------------------------------------------
-# Data
-# ---------------------------------------------------------------------------
-
-
 def uci_case(data_home):
-    """The six UCI views, the 1600 training rows of a stratified 80/20 split."""
+    """The six UCI views, the 1600 training rows of a stratified 80/20 split (float32)."""
     X, y = load_uci_mfeat(data_home)
-    train, _ = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=0)
-    X = standardize_views({k: v[train] for k, v in X.items()})
-    return {k: v.astype(np.float32) for k, v in X.items()}, y[train]
+    X_train, y_train, _, _ = split(X, y, 0.2, 0)
+    X_train = STANDARDIZE.fit_transform(X_train)
+    return {k: v.astype(np.float32) for k, v in X_train.items()}, y_train
 
 
 def synthetic_case(n_samples, dims=(512, 1024), n_classes=10, seed=0):
@@ -88,62 +78,6 @@ def synthetic_case(n_samples, dims=(512, 1024), n_classes=10, seed=0):
         centers = rng.standard_normal((n_classes, d), dtype=np.float32)
         X[f"m{m}"] = 0.3 * centers[y] + rng.standard_normal((n_samples, d), dtype=np.float32)
     return X, y
-
-
-# ---------------------------------------------------------------------------
-# The bare PyTorch loop
-# ---------------------------------------------------------------------------
-
-
-class BareLoop:
-    """Trains ``clf._build_module(...)`` with a hand-written loop on device tensors."""
-
-    def __init__(self, clf, X, y, device):
-        data = check_multimodal(X)
-        self.device = device
-        self.xs = [torch.as_tensor(a).to(device) for a in data.arrays]
-        self.mask = torch.as_tensor(data.mask).to(device)
-        self.y = torch.as_tensor(np.unique(y, return_inverse=True)[1]).to(device)
-        self.lengths = [None] * len(self.xs)
-        self.module = clf._build_module(data.feature_shapes, int(self.y.max()) + 1).to(device)
-        self.optimizer = torch.optim.Adam(
-            self.module.parameters(), lr=clf.lr, weight_decay=clf.weight_decay
-        )
-        self.batch_size = clf.batch_size
-        self.augment = getattr(clf, "augment", None)
-
-    def epoch(self):
-        module, opt, bs = self.module, self.optimizer, self.batch_size
-        module.train()
-        n = self.mask.shape[0]
-        order = torch.randperm(n, device=self.device)
-        total = torch.zeros((), device=self.device)
-        for start in range(0, n, bs):
-            idx = order[start : start + bs]
-            batch = Batch([x[idx] for x in self.xs], self.lengths, self.mask[idx])
-            yb = self.y[idx]
-            opt.zero_grad(set_to_none=True)
-            encoded = module.encode(batch)
-            rows, mask = expand_patterns(batch.mask, self.augment)
-            terms = module.losses(encoded, yb, rows, mask)
-            loss = terms["loss"]
-            loss.backward()
-            opt.step()
-            if "mse_per_modality" in terms:  # RedCore's regulation (skmm: a callback)
-                module._regulate(terms["mse_per_modality"], terms["observed_modalities"])
-            total += loss.detach()
-        return float(total)  # one host sync per epoch
-
-    def predict_proba(self):
-        module, bs = self.module, self.batch_size
-        module.eval()
-        out = []
-        with torch.no_grad():
-            for start in range(0, self.mask.shape[0], bs):
-                sl = slice(start, start + bs)
-                batch = Batch([x[sl] for x in self.xs], self.lengths, self.mask[sl])
-                out.append(module(batch).softmax(-1).cpu())
-        return torch.cat(out).numpy()
 
 
 class Interleave(Callback):
@@ -160,10 +94,7 @@ class Interleave(Callback):
     def on_epoch_end(self, net, **kwargs):
         sync(self.device)
         self.skmm_s.append(time.perf_counter() - self._t0)
-        t0 = time.perf_counter()
-        self.bare.epoch()
-        sync(self.device)
-        self.bare_s.append(time.perf_counter() - t0)
+        self.bare_s.append(self.bare.epoch())
 
 
 # ---------------------------------------------------------------------------
@@ -185,86 +116,61 @@ def measure(model, X, y, epochs, batch_size, device, predict_reps):
     # Fixed cost of fit outside the epochs (validation, transfer, module and net setup).
     setup_s = fit_s - sum(timer.skmm_s) - sum(timer.bare_s)
 
-    pred_skmm, pred_bare = [], []
-    clf.predict_proba(X)  # warm-up
-    bare.predict_proba()
-    for _ in range(predict_reps):
-        t0 = time.perf_counter()
-        clf.predict_proba(X)
-        pred_skmm.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        bare.predict_proba()
-        pred_bare.append(time.perf_counter() - t0)
+    def timed(fn):
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+
+    clf.predict_proba(X), bare.predict_proba()  # warm-up
+    pred = [(timed(lambda: clf.predict_proba(X)), timed(bare.predict_proba))
+            for _ in range(predict_reps)]
     n_batches = -(-len(y) // batch_size)
-    result = {
-        "model": model,
-        "n_samples": len(y),
-        "n_batches": n_batches,
-        "epochs": epochs,
-        "skmm_epoch_s": skmm_epoch,
-        "bare_epoch_s": bare_epoch,
-        "epoch_ratio": skmm_epoch / bare_epoch,
-        # Each skmm epoch against the bare epoch right after it.
-        "paired_ratio": statistics.median(
-            s / b for s, b in zip(timer.skmm_s[1:], timer.bare_s[1:])
-        ),
-        "overhead_per_batch_ms": 1000 * (skmm_epoch - bare_epoch) / n_batches,
-        "fit_setup_s": setup_s,
-        "skmm_epochs_s": timer.skmm_s,
-        "bare_epochs_s": timer.bare_s,
-        "predict_skmm_s": statistics.median(pred_skmm),
-        "predict_bare_s": statistics.median(pred_bare),
-    }
-    result["predict_ratio"] = result["predict_skmm_s"] / result["predict_bare_s"]
-    print(
-        f"{model:16s} n={len(y):6d} epoch skmm {skmm_epoch:.3f}s bare {bare_epoch:.3f}s "
-        f"ratio {result['epoch_ratio']:.3f} (paired {result['paired_ratio']:.3f}) | "
-        f"predict_proba skmm {result['predict_skmm_s']:.3f}s "
-        f"bare {result['predict_bare_s']:.3f}s ratio {result['predict_ratio']:.2f}",
-        flush=True,
-    )
-    return result
+    r = dict(model=model, n_samples=len(y), n_batches=n_batches, epochs=epochs,
+             skmm_epoch_s=skmm_epoch, bare_epoch_s=bare_epoch,
+             epoch_ratio=skmm_epoch / bare_epoch,
+             # Each skmm epoch against the bare epoch right after it.
+             paired_ratio=statistics.median(
+                 s / b for s, b in zip(timer.skmm_s[1:], timer.bare_s[1:])),
+             overhead_per_batch_ms=1000 * (skmm_epoch - bare_epoch) / n_batches,
+             fit_setup_s=setup_s, skmm_epochs_s=timer.skmm_s, bare_epochs_s=timer.bare_s,
+             predict_skmm_s=statistics.median(p[0] for p in pred),
+             predict_bare_s=statistics.median(p[1] for p in pred))
+    r["predict_ratio"] = r["predict_skmm_s"] / r["predict_bare_s"]
+    print(f"{model:16s} n={len(y):6d} epoch skmm {skmm_epoch:.3f}s bare {bare_epoch:.3f}s "
+          f"ratio {r['epoch_ratio']:.3f} (paired {r['paired_ratio']:.3f}) | predict_proba skmm "
+          f"{r['predict_skmm_s']:.3f}s bare {r['predict_bare_s']:.3f}s "
+          f"ratio {r['predict_ratio']:.2f}", flush=True)
+    return r
+
+
+#: Report column -> (result key, format).
+COLUMNS = {
+    "data": ("case", "{}"), "model": ("model", "{}"), "epoch skmm (s)": ("skmm_epoch_s", "{:.3f}"),
+    "epoch bare (s)": ("bare_epoch_s", "{:.3f}"), "ratio": ("epoch_ratio", "{:.3f}"),
+    "paired ratio": ("paired_ratio", "{:.3f}"),
+    "overhead/batch (ms)": ("overhead_per_batch_ms", "{:+.2f}"),
+    "fit setup (s)": ("fit_setup_s", "{:.2f}"),
+    "predict_proba skmm (s)": ("predict_skmm_s", "{:.3f}"),
+    "bare (s)": ("predict_bare_s", "{:.3f}"), "ratio ": ("predict_ratio", "{:.2f}"),
+}
 
 
 def report(results, args):
-    rows = [
-        [
-            r["case"],
-            r["model"],
-            f"{r['skmm_epoch_s']:.3f}",
-            f"{r['bare_epoch_s']:.3f}",
-            f"{r['epoch_ratio']:.3f}",
-            f"{r['paired_ratio']:.3f}",
-            f"{r['overhead_per_batch_ms']:+.2f}",
-            f"{r['fit_setup_s']:.2f}",
-            f"{r['predict_skmm_s']:.3f}",
-            f"{r['predict_bare_s']:.3f}",
-            f"{r['predict_ratio']:.2f}",
-        ]
-        for r in results
-    ]
-    header = [
-        "data", "model", "epoch skmm (s)", "epoch bare (s)", "ratio", "paired ratio",
-        "overhead/batch (ms)",
-        "fit setup (s)", "predict_proba skmm (s)", "bare (s)", "ratio",
-    ]
-    return "\n".join(
-        [
-            "# Speed: skmm against a bare PyTorch loop",
-            "",
-            f"device={args.device}, torch threads={args.threads}, batch {args.batch_size}; "
-            "epochs interleaved skmm/bare (uci: 21, synthetic: 6 unless --epochs), the first "
-            "dropped. 'ratio': median skmm epoch over median bare epoch; 'paired ratio': median "
-            "of each skmm epoch over the bare epoch run right after it. 'fit setup' is the time of "
-            "`fit` outside the epochs (input validation, transfer, "
-            "module and net construction). predict_proba: median of "
-            f"{args.predict_reps} alternating runs over the training data. Cases: "
-            f"uci = UCI Multiple Features, 1600 training rows, six views; synthetic = two "
-            f"modalities of 512 and 1024 features, {args.synthetic_samples} samples, 10 classes.",
-            "",
-            markdown_table(header, rows),
-        ]
-    )
+    rows = [[fmt.format(r[key]) for key, fmt in COLUMNS.values()] for r in results]
+    return "\n".join([
+        "# Speed: skmm against a bare PyTorch loop",
+        "",
+        f"device={args.device}, torch threads={args.threads}, batch {args.batch_size}; "
+        "epochs interleaved skmm/bare (uci: 21, synthetic: 6 unless --epochs), the first "
+        "dropped. 'ratio': median skmm epoch over median bare epoch; 'paired ratio': median "
+        "of each skmm epoch over the bare epoch run right after it. 'fit setup' is the time of "
+        "`fit` outside the epochs (input validation, transfer, module and net construction). "
+        f"predict_proba: median of {args.predict_reps} alternating runs over the training "
+        "data. Cases: uci = UCI Multiple Features, 1600 training rows, six views; synthetic = "
+        f"two modalities of 512 and 1024 features, {args.synthetic_samples} samples, 10 classes.",
+        "",
+        markdown_table([c.strip() for c in COLUMNS], rows),
+    ])
 
 
 def main(argv=None):

@@ -12,6 +12,7 @@ missing from ``api.rst``.
 
 import os
 import re
+import shutil
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -28,10 +29,26 @@ version = release = skmm.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "numpydoc",
 ]
+# Equations: rendered to SVG at build time and embedded in the pages when LaTeX and
+# dvisvgm are installed (Debian/Ubuntu: texlive-latex-extra, which Sphinx's template
+# needs for anyfontsize, and dvisvgm), so the pages need no network to show them.
+# Otherwise MathJax, which the *browser* loads from a CDN when a page is viewed (raw
+# TeX offline). SKMM_DOCS_MATH=mathjax forces MathJax.
+OFFLINE_MATH = (
+    os.environ.get("SKMM_DOCS_MATH", "auto") != "mathjax"
+    and shutil.which("latex") is not None
+    and shutil.which("dvisvgm") is not None
+)
+if OFFLINE_MATH:
+    extensions.append("sphinx.ext.imgmath")
+    imgmath_image_format = "svg"
+    imgmath_embed = True
+    imgmath_font_size = 12
+else:
+    extensions.append("sphinx.ext.mathjax")
 # Opt-in cross-links to other projects' docs: they need the network, so they stay
 # off unless SKMM_DOCS_INTERSPHINX=1 (the CI build runs offline).
 if os.environ.get("SKMM_DOCS_INTERSPHINX") == "1":
@@ -60,8 +77,6 @@ numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 numpydoc_use_plots = False
 
-# mathjax is loaded from a CDN by the *browser* when a page is viewed; the build
-# itself needs no network.
 html_theme = "alabaster"
 html_title = f"skmm {release}"
 html_static_path = []

@@ -8,11 +8,11 @@ with skmm's corruption-aware training (``train_noise``: during training, half
 of the samples get Gaussian noise of a random std up to ``--train-noise`` on
 one random modality).
 
-* :func:`skmm.evaluation.corruption_scores` scores every fitted model with
-  :class:`skmm.GaussianNoise` of each std on the ``--modality`` modality
-  (standardized units); the script prints the table and saves the robustness
-  curves (:func:`skmm.plotting.plot_robustness_curve`) to
-  ``OUT/corruption_curves.png``.
+* :func:`skmm.evaluation.robustness_report` standardizes each modality on the
+  training part, fits every model and scores it with :class:`skmm.GaussianNoise`
+  of each std on the ``--modality`` modality (standardized units); the script
+  prints the table and saves the robustness curves
+  (:func:`skmm.plotting.plot_robustness_report`) to ``OUT/corruption_curves.png``.
 * RAML weighs each latent element of each modality by its estimated
   precision (Eq. 4). The script prints the mean fusion weight of the noisy
   modality on clean and on the noisiest test data, and saves the heatmaps
@@ -27,7 +27,7 @@ Usage::
     python examples/plot_corruption.py --quick           # seconds: smoke-test settings
 
 ``--quick`` (or ``SKMM_EXAMPLES_QUICK=1``) uses 300 samples, small networks and
-3 epochs: the numbers are then meaningless.
+3 epochs: the numbers are then not meaningful (the script says so).
 """
 
 import argparse
@@ -35,15 +35,14 @@ import os
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from skmm import ConcatFusionClassifier, GaussianNoise, PerModality, RAMLClassifier
 from skmm.datasets import fetch_multiple_features, load_digits_multimodal
-from skmm.evaluation import corruption_scores
-from skmm.plotting import plot_fusion_weights, plot_robustness_curve
+from skmm.evaluation import robustness_report
+from skmm.plotting import plot_fusion_weights, plot_robustness_report
 
 
 def parse_args(argv=None):
@@ -70,7 +69,7 @@ def parse_args(argv=None):
 
 
 def load_data(args):
-    """Standardized train/test split of the chosen data set."""
+    """Train/test split of the chosen data set."""
     if args.data_home:
         X, y = fetch_multiple_features(data_home=args.data_home, return_X_y=True)
     else:
@@ -81,9 +80,7 @@ def load_data(args):
         X, y = X[np.sort(keep)], y[np.sort(keep)]
     train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y,
                                    random_state=args.seed)
-    # Noise stds are then in units of each feature's standard deviation.
-    scaler = PerModality(StandardScaler()).fit(X[train])
-    return scaler.transform(X[train]), scaler.transform(X[test]), y[train], y[test]
+    return X[train], X[test], y[train], y[test]
 
 
 def make_estimators(args):
@@ -112,30 +109,29 @@ def main(argv=None):
     print(f"{len(y_train)} training and {len(y_test)} test samples; Gaussian noise on "
           f"{modality!r} at test time")
 
-    noise = GaussianNoise(modalities=modality, random_state=args.seed)
-    models, tables = {}, {}
-    for name, estimator in make_estimators(args).items():
-        models[name] = estimator.fit(X_train, y_train)
-        tables[name] = corruption_scores(estimator, X_test, y_test, noise, "std", levels)
-
-    scores = pd.DataFrame({name: t["score"].to_numpy() for name, t in tables.items()},
-                          index=pd.Index(levels, name=f"std on {modality}"))
+    if args.quick:
+        print("[--quick] smoke-test settings: the numbers below are not meaningful.")
+    # Standardized on the training part: noise stds in units of each feature's std.
+    scaler = PerModality(StandardScaler())
+    report = robustness_report(make_estimators(args), X_train, y_train, X_test, y_test,
+                               preprocess=scaler, patterns=None, noise_levels=levels,
+                               noise_targets=[modality], random_state=args.seed,
+                               return_estimators=True)
+    models = report["estimators"]
+    scores = report["noise"].pivot(index="std", columns="estimator", values="score")
+    scores = scores[list(models)].rename_axis(f"std on {modality}").rename_axis(None, axis=1)
     print("\nTest accuracy:")
     print(scores.round(3).to_string())
 
-    fig, ax = plt.subplots(figsize=(5.5, 4), layout="constrained")
-    for name, table in tables.items():
-        plot_robustness_curve(table, ax=ax, label=name)
-    ax.set_xlabel(f"test noise std on {modality!r}")
-    ax.set_ylabel("accuracy")
-    ax.set_ylim(0, 1)
+    title = "digits" if not args.data_home else "UCI Multiple Features"
+    fig = plot_robustness_report(report, title=f"{title}: test accuracy under noise")
     path = os.path.join(args.out, "corruption_curves.png")
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     print(f"\nFigure saved to {path}")
 
     # Do RAML's fusion weights move away from the noisy modality?
-    noisiest = GaussianNoise(std=max(levels), modalities=modality, random_state=args.seed)
+    X_test = scaler.fit(X_train).transform(X_test)  # as the report saw it
+    noisiest = GaussianNoise(std=max(levels), targets=modality, random_state=args.seed)
     X_noisy = noisiest.corrupt(X_test)
     raml = [name for name in models if name.startswith("RAML")]
     fig, axes = plt.subplots(len(raml), 2, figsize=(10, 1.6 + 1.4 * len(raml)),

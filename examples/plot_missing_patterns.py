@@ -14,10 +14,11 @@ Multiple Features (six views) with ``--data-home``:
   augmentation (the paper's "Augmentation" baseline);
 * ``LateFusionClassifier``: mean of per-modality predictions.
 
-Each fitted model is scored by :func:`skmm.evaluation.missing_pattern_scores`
-under all ``2**M - 1`` test-time patterns; the script prints the table, the
-averages by number of present modalities, and saves a bar chart per model
-(:func:`skmm.plotting.plot_pattern_scores`) to ``OUT/missing_patterns.png``.
+:func:`skmm.evaluation.robustness_report` standardizes each modality on the
+training part, fits every model and scores it under all ``2**M - 1`` test-time
+patterns; the script prints the table, the averages by number of present
+modalities, and saves a bar chart per model
+(:func:`skmm.plotting.plot_robustness_report`) to ``OUT/missing_patterns.png``.
 
 Usage::
 
@@ -26,13 +27,13 @@ Usage::
     python examples/plot_missing_patterns.py --quick         # seconds: smoke-test settings
 
 ``--quick`` (or the environment variable ``SKMM_EXAMPLES_QUICK=1``) uses 300
-samples, small networks and 3 epochs: the numbers are then meaningless.
+samples, small networks and 3 epochs: the numbers are then not meaningful (the
+script says so).
 """
 
 import argparse
 import os
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -41,8 +42,10 @@ from sklearn.preprocessing import StandardScaler
 
 from skmm import ConcatFusionClassifier, LateFusionClassifier, PerModality, RAMLClassifier
 from skmm.datasets import fetch_multiple_features, load_digits_multimodal
-from skmm.evaluation import missing_pattern_scores, summarize_by_size
-from skmm.plotting import plot_pattern_scores
+from skmm.evaluation import robustness_report, summarize_by_size
+from skmm.plotting import plot_robustness_report
+
+QUICK_NOTE = "[--quick] smoke-test settings: the numbers below are not meaningful."
 
 
 def parse_args(argv=None):
@@ -63,7 +66,7 @@ def parse_args(argv=None):
 
 
 def load_data(args):
-    """Standardized train/test split of the chosen data set."""
+    """Train/test split of the chosen data set."""
     if args.data_home:
         X, y = fetch_multiple_features(data_home=args.data_home, return_X_y=True)
     else:
@@ -74,9 +77,7 @@ def load_data(args):
         X, y = X[np.sort(keep)], y[np.sort(keep)]
     train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y,
                                    random_state=args.seed)
-    # One StandardScaler per modality, fitted on the training part.
-    scaler = PerModality(StandardScaler()).fit(X[train])
-    return scaler.transform(X[train]), scaler.transform(X[test]), y[train], y[test]
+    return X[train], X[test], y[train], y[test]
 
 
 def make_estimators(args):
@@ -101,10 +102,13 @@ def main(argv=None):
     print(f"{len(y_train)} training and {len(y_test)} test samples; modalities: "
           + ", ".join(f"{k} ({v.shape[1]})" for k, v in X_train.items()))
 
-    tables = {}
-    for name, estimator in make_estimators(args).items():
-        estimator.fit(X_train, y_train)  # complete training data
-        tables[name] = missing_pattern_scores(estimator, X_test, y_test)
+    if args.quick:
+        print(QUICK_NOTE)
+    # One StandardScaler per modality, fitted on the training part; complete training data.
+    report = robustness_report(make_estimators(args), X_train, y_train, X_test, y_test,
+                               preprocess=PerModality(StandardScaler()), noise_levels=None)
+    tables = {name: t for name, t in report["missing_patterns"].groupby("estimator",
+                                                                         sort=False)}
 
     # One row per test-time pattern, one column per model (accuracy).
     patterns = ["+".join(p) for p in tables["RAML"]["pattern"]]
@@ -119,17 +123,10 @@ def main(argv=None):
     print("\nMean accuracy by number of present modalities ('all': over every pattern):")
     print(by_size.round(3).to_string())
 
-    fig, axes = plt.subplots(1, len(tables), figsize=(3.2 * len(tables), 3.6),
-                             sharey=True, layout="constrained")
-    for ax, (name, table) in zip(axes, tables.items()):
-        plot_pattern_scores(table, ax=ax)
-        ax.set_title(name)
-        ax.set_ylabel("accuracy" if ax is axes[0] else "")
-        ax.set_ylim(0, 1)
-        ax.tick_params(axis="x", labelrotation=90)
+    title = "digits" if not args.data_home else "UCI Multiple Features"
+    fig = plot_robustness_report(report, title=f"{title}: test accuracy per missing pattern")
     path = os.path.join(args.out, "missing_patterns.png")
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     print(f"\nFigure saved to {path}")
     return scores
 

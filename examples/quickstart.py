@@ -53,6 +53,8 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     rng = np.random.RandomState(args.seed)
+    if args.quick:
+        print("[--quick] smoke-test settings: the numbers below are not meaningful.")
 
     # 1. The input: one array per modality, samples along the first axis.
     if args.data_home:

@@ -649,7 +649,7 @@ def mark_missing(arrays, present):
     return arrays
 
 
-def restore_like(X, names, arrays, *, modalities=None, rows=None):
+def restore_like(X, names, arrays, modalities=None, *, rows=None):
     """Return per-modality arrays in the container form of the caller's input ``X``.
 
     The one way back from modalities to what the caller passed:
@@ -671,7 +671,8 @@ def restore_like(X, names, arrays, *, modalities=None, rows=None):
         The new per-modality arrays.
     modalities : dict, default=None
         The column spec that split a flat ``X``; ``{"x": slice(None)}`` puts a
-        single modality back into a copy of a flat ``X``.
+        single modality back into a copy of a flat ``X``. The arrays must keep
+        their modalities' widths.
     rows : array-like of int, default=None
         For a flat ``X`` with a spec: the samples of ``X`` (by position) that
         ``arrays`` hold; ``None`` is all of them.
@@ -692,14 +693,20 @@ def restore_like(X, names, arrays, *, modalities=None, rows=None):
     if _is_dataframe(sub):
         out = sub.copy()
         for name, cols in modalities.items():
-            if isinstance(cols, slice) or _is_positional(cols):
-                positions = np.arange(out.shape[1])[cols]
-            else:
-                positions = out.columns.get_indexer([cols] if isinstance(cols, str) else cols)
-            for j, pos in enumerate(np.atleast_1d(positions)):
+            for j, pos in enumerate(_column_positions(out, cols)):
                 out.isetitem(int(pos), values[name][:, j])
         return out
     out = np.array(sub, dtype=sub.dtype if sub.dtype.kind == "f" else np.float64)
     for name, cols in modalities.items():
         out[:, cols] = values[name]
     return out
+
+
+def _column_positions(df, cols):
+    """Positions of a modality's columns in DataFrame ``df`` (ints, a slice or names)."""
+    if isinstance(cols, slice):
+        return np.arange(df.shape[1])[cols]
+    values = np.atleast_1d(np.asarray(cols, dtype=object if isinstance(cols, str) else None))
+    if values.size and isinstance(values.flat[0], numbers.Integral):
+        return np.arange(df.shape[1])[values.astype(int)]
+    return df.columns.get_indexer(list(values))

@@ -17,7 +17,7 @@ import functools
 import json
 import os
 import sys
-import time
+import warnings
 
 import numpy as np
 
@@ -105,7 +105,11 @@ Each estimator is trained once on the clean training data and then scored
     test set with only those modalities present (the others set to NaN rows);
     the last row is the average over all patterns;
   * noise: Gaussian noise of each std in --noise-levels added to one
-    modality at a time (standardized units), all modalities present.
+    modality at a time (standardized units); modalities missing in the test
+    set stay missing.
+
+The protocol is skmm.evaluation.robustness_report; progress bars (on stderr)
+appear only when stderr is a terminal.
 
 Data sets: 'digits' (default; scikit-learn's 8x8 digits split into the top and
 bottom halves and the projection profiles, no download), 'uci' (UCI Multiple
@@ -270,7 +274,8 @@ def _build_parser():
         help="also save the scores and settings as JSON",
     )
     bench.add_argument(
-        "--no-progress", action="store_true", help="hide the progress bars (on stderr)"
+        "--no-progress", action="store_true",
+        help="hide the progress bars (on stderr; shown only when stderr is a terminal)",
     )
     bench.set_defaults(command_parser=bench)
     return parser
@@ -310,11 +315,16 @@ def _load_dataset(args, parser):
     if not arrays:
         parser.error(f"{name!r} holds only 'y': every other array is a modality, none found")
     from skmm import MultimodalData
+    from skmm._data import check_multimodal
 
     try:
         X = MultimodalData(arrays)
-    except ValueError as exc:
-        parser.error(f"{name!r}: {exc}")
+        # Checked here, on the whole file, so that errors give the file's row numbers.
+        check_multimodal(X, dtype=None)
+    except (ValueError, TypeError) as exc:
+        parser.error(f"{name!r} (rows are numbered from 0 in the file): {exc}")
+    if len(y) != len(X):
+        parser.error(f"{name!r}: 'y' has {len(y)} labels but the modalities have {len(X)} rows")
     return f"{os.path.basename(name)} ({len(arrays)} modalities)", X, y
 
 
@@ -323,7 +333,7 @@ def _load_dataset(args, parser):
 # ---------------------------------------------------------------------------
 
 
-def _make_estimator(key, args, callbacks):
+def _make_estimator(key, args, show_progress):
     import skmm
 
     class_name, extra, _ = _cli_estimators()[key]
@@ -334,23 +344,64 @@ def _make_estimator(key, args, callbacks):
         params.update({k: v for k, v in _QUICK_PARAMS.items() if k in accepted})
     if args.max_epochs is not None:
         params["max_epochs"] = args.max_epochs
-    if "callbacks" in accepted:
-        params["callbacks"] = callbacks
+    if show_progress and "callbacks" in accepted:
+        params["callbacks"] = [_epoch_callback(f"{key}: training")]
     return estimator.set_params(**params)
 
 
-def _epoch_callback(bar):
-    """A skorch callback advancing ``bar`` once per training epoch."""
+def _epoch_callback(desc):
+    """A skorch callback showing a bar of the training epochs (created at train begin)."""
     from skorch.callbacks import Callback
 
     class _EpochBar(Callback):
+        def __init__(self, desc):
+            self.desc = desc
+
+        def on_train_begin(self, net, **kwargs):
+            from tqdm.auto import tqdm
+
+            self.bar_ = tqdm(total=net.max_epochs, desc=self.desc, unit="epoch",
+                             file=sys.stderr, leave=False)
+
         def on_epoch_end(self, net, **kwargs):
-            bar.update(1)
+            self.bar_.update(1)
             loss = net.history[-1].get("train_loss")
             if loss is not None:
-                bar.set_postfix(loss=f"{loss:.3f}")
+                self.bar_.set_postfix(loss=f"{loss:.3f}")
 
-    return _EpochBar()
+        def on_train_end(self, net, **kwargs):
+            self.bar_.close()
+
+    return _EpochBar(desc)
+
+
+def _environment(args, estimators):
+    """Settings and package versions recorded in the JSON output."""
+    import platform
+
+    import sklearn
+    import skorch
+    import torch
+
+    import skmm
+    from skmm.base import resolve_device
+
+    return {
+        "epochs": {k: est.get_params().get("max_epochs") for k, est in estimators.items()},
+        "threads": torch.get_num_threads(),
+        "device": args.device,
+        "device_used": str(resolve_device(args.device)),
+        "test_size": args.test_size,
+        "noise_levels": args.noise_levels,
+        "versions": {
+            "skmm": skmm.__version__,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "scikit-learn": sklearn.__version__,
+            "skorch": skorch.__version__,
+            "torch": torch.__version__,
+        },
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -371,34 +422,12 @@ def _table(header, rows):
     return "\n".join(lines)
 
 
-def _plot(path, pattern_tables, noise_tables):
-    """Save a figure: per estimator the pattern scores, per modality the noise curves."""
-    from matplotlib.figure import Figure
+def _by_estimator(table, keys, column="score"):
+    """A report table's ``column`` per estimator, as ``{name: float array}``."""
+    from skmm.evaluation import _columns
 
-    from skmm.plotting import plot_pattern_scores, plot_robustness_curve
-
-    keys = list(pattern_tables)
-    modalities = list(next(iter(noise_tables.values())))
-    n_cols = max(len(keys), len(modalities))
-    fig = Figure(figsize=(3.2 * n_cols, 7), layout="constrained")
-    axes = fig.subplots(2, n_cols, squeeze=False)
-    for j, key in enumerate(keys):
-        ax = plot_pattern_scores(pattern_tables[key], ax=axes[0, j])
-        ax.tick_params(axis="x", labelrotation=90)
-        ax.set_ylim(0, 1)
-        ax.set_ylabel("test accuracy")
-        ax.set_title(key)
-    for j, modality in enumerate(modalities):
-        ax = axes[1, j]
-        for key in keys:
-            plot_robustness_curve(noise_tables[key][modality], ax=ax, label=key)
-        ax.set_ylim(0, 1)
-        ax.set_ylabel("test accuracy")
-        ax.set_xlabel(f"noise std on {modality}")
-    for row, used in ((0, len(keys)), (1, len(modalities))):
-        for ax in axes[row, used:]:
-            ax.set_visible(False)
-    fig.savefig(path, dpi=100)
+    cols = _columns(table)
+    return {k: cols[column][cols["estimator"] == k].astype(float) for k in keys}, cols
 
 
 # ---------------------------------------------------------------------------
@@ -415,13 +444,14 @@ def _benchmark(args, parser):
                 "--plot needs matplotlib, which is not installed; install it with "
                 "'pip install matplotlib' (or 'pip install skmm[plot]')"
             )
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
-    from tqdm.auto import tqdm
 
-    from skmm import GaussianNoise, PerModality
+    from skmm import PerModality
+    from skmm._data import check_multimodal
     from skmm.base import resolve_device
-    from skmm.evaluation import corruption_scores, missing_pattern_scores, summarize_by_size
+    from skmm.evaluation import robustness_report, summarize_by_size
 
     try:
         resolve_device(args.device)
@@ -441,67 +471,46 @@ def _benchmark(args, parser):
     train, test = train_test_split(
         np.arange(len(y)), test_size=args.test_size, stratify=y, random_state=args.seed
     )
-    # Standardize each modality on the training split (missing rows stay NaN).
-    scaler = PerModality(StandardScaler()).fit(X[train])
-    X_train, X_test = scaler.transform(X[train]), scaler.transform(X[test])
-    y_train, y_test = y[train], y[test]
+    X_test, y_test = X[test], y[test]
     modalities = list(X)
     shapes = ", ".join(f"{k} {v.shape[1:]}" for k, v in X.items())
-    out = sys.stdout
-    print(f"Data set: {title}: {len(y)} samples, {len(np.unique(y))} classes", file=out)
-    print(f"Modalities: {shapes}", file=out)
+    print(f"Data set: {title}: {len(y)} samples, {len(np.unique(y))} classes")
+    print(f"Modalities: {shapes}")
     print(
         f"Split: {len(train)} training / {len(test)} test samples (seed {args.seed})"
-        + (" [--quick]" if args.quick else ""),
-        file=out,
+        + (" [--quick: small networks and few epochs, the scores are not meaningful]"
+           if args.quick else "")
     )
-
-    pattern_tables, noise_tables, fit_times = {}, {}, {}
-    disable = args.no_progress
-    overall = tqdm(
-        args.estimators, desc="estimators", unit="est", file=sys.stderr, disable=disable
-    )
-    for key in overall:
-        overall.set_postfix_str(key)
-        epochs = tqdm(
-            desc=f"{key}: training", unit="epoch", file=sys.stderr, leave=False, disable=disable
-        )
-        estimator = _make_estimator(key, args, [_epoch_callback(epochs)])
-        epochs.total = estimator.get_params()["max_epochs"]
-        start = time.perf_counter()
-        estimator.fit(X_train, y_train)
-        fit_times[key] = time.perf_counter() - start
-        epochs.close()
-        pattern_tables[key] = missing_pattern_scores(estimator, X_test, y_test)
-        noise_tables[key] = {
-            modality: corruption_scores(
-                estimator,
-                X_test,
-                y_test,
-                GaussianNoise(modalities=modality, random_state=args.seed),
-                "std",
-                args.noise_levels,
-            )
-            for modality in modalities
-        }
-    overall.close()
-
+    show_progress = not args.no_progress and sys.stderr.isatty()
     keys = list(args.estimators)
-    first = pattern_tables[keys[0]]
-    patterns = list(first["pattern"])
-    counts = np.asarray(first["n_samples"], dtype=int)
-    pattern_scores = {k: np.asarray(pattern_tables[k]["score"], dtype=float) for k in keys}
-    averages = {
-        k: float(np.asarray(summarize_by_size(pattern_tables[k])["score"], dtype=float)[-1])
-        for k in keys
-    }
-    noise_scores = {
-        k: {m: np.asarray(noise_tables[k][m]["score"], dtype=float) for m in modalities}
-        for k in keys
-    }
+    estimators = {k: _make_estimator(k, args, show_progress) for k in keys}
+    # Each modality standardized on the training split (missing rows stay NaN), before
+    # the noise: the noise stds are in standardized units.
+    with warnings.catch_warnings():
+        if args.quick:  # few epochs on purpose: the note above says so once
+            warnings.simplefilter("ignore", ConvergenceWarning)
+        report = robustness_report(
+            estimators, X[train], y[train], X_test, y_test,
+            preprocess=PerModality(StandardScaler()), noise_levels=args.noise_levels,
+            random_state=args.seed, progress=show_progress,
+        )
+
+    pattern_scores, cols = _by_estimator(report["missing_patterns"], keys)
+    first = cols["estimator"] == keys[0]
+    patterns, counts = list(cols["pattern"][first]), cols["n_samples"][first].astype(int)
+    averages = {}
+    for k in keys:
+        mine = {c: v[cols["estimator"] == k] for c, v in cols.items()}
+        averages[k] = float(np.asarray(summarize_by_size(mine)["score"], dtype=float)[-1])
+    noise_scores, noise_cols = _by_estimator(report["noise"], keys)
+    noise_rows_of = noise_cols["estimator"] == keys[0]
+    noise_index = list(zip(noise_cols["modality"][noise_rows_of],
+                           noise_cols["std"][noise_rows_of].astype(float)))
+    fit_times, _ = _by_estimator(report["fit_time"], keys, "fit_time_s")
     fmt = "{:.3f}".format
     # Show how many test samples each pattern scores when the test set has missing values.
-    show_counts = bool((counts != len(test)).any())
+    all_present = bool(check_multimodal(X_test).mask.all())
+    show_counts = not all_present
     header = ["modalities"] + (["n"] if show_counts else []) + keys
     rows = [
         ["+".join(p)]
@@ -512,16 +521,24 @@ def _benchmark(args, parser):
     rows.append(["average"] + ([""] if show_counts else []) + [fmt(averages[k]) for k in keys])
     print(f"\nTest accuracy with only the listed modalities present ({len(test)} samples):")
     print(_table(header, rows))
-    print("\nTest accuracy with Gaussian noise of std s on one modality (all present):")
+    where = (
+        "all present" if all_present
+        else "the test set's own missing modalities stay missing"
+    )
+    print(f"\nTest accuracy with Gaussian noise of std s on one modality ({where}):")
     noise_rows = [
-        [m, f"{level:g}"] + [fmt(noise_scores[k][m][i]) for k in keys]
-        for m in modalities
-        for i, level in enumerate(args.noise_levels)
+        [m, f"{level:g}"] + [fmt(noise_scores[k][i]) for k in keys]
+        for i, (m, level) in enumerate(noise_index)
     ]
     print(_table(["noisy modality", "s"] + keys, noise_rows))
-    print("\nTraining time (s): " + ", ".join(f"{k} {fit_times[k]:.1f}" for k in keys))
+    print("\nTraining time (s): " + ", ".join(f"{k} {fit_times[k][0]:.1f}" for k in keys))
+    if args.quick:
+        print("[--quick] smoke-test settings: these numbers are not meaningful.")
     if args.plot is not None:
-        _plot(args.plot, pattern_tables, noise_tables)
+        from skmm.plotting import plot_robustness_report
+
+        fig = plot_robustness_report(report, title=f"{title}, test accuracy")
+        fig.savefig(args.plot, dpi=100)
         print(f"Figure saved to {args.plot}")
     if args.json is not None:
         result = {
@@ -532,6 +549,7 @@ def _benchmark(args, parser):
             "seed": args.seed,
             "quick": args.quick,
             "estimators": keys,
+            **_environment(args, estimators),
             "missing_patterns": [
                 {
                     "modalities": list(p),
@@ -541,16 +559,13 @@ def _benchmark(args, parser):
                 for i, (p, c) in enumerate(zip(patterns, counts))
             ],
             "average": averages,
+            "noise_all_present": all_present,
             "noise": [
-                {
-                    "modality": m,
-                    "std": level,
-                    **{k: float(noise_scores[k][m][i]) for k in keys},
-                }
-                for m in modalities
-                for i, level in enumerate(args.noise_levels)
+                {"modality": str(m), "std": level,
+                 **{k: float(noise_scores[k][i]) for k in keys}}
+                for i, (m, level) in enumerate(noise_index)
             ],
-            "fit_time_s": fit_times,
+            "fit_time_s": {k: float(fit_times[k][0]) for k in keys},
         }
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

@@ -1,10 +1,14 @@
 """Transformers that corrupt, mask, split or rescale multimodal data.
 
 Every transformer here takes the same inputs as skmm's estimators (a dict or
-:class:`~skmm.MultimodalData` of 2D or 3D modalities, or a flat 2D array as the
+:class:`~skmm.MultimodalData` of 2D or 3D modalities, a flat 2D array or
+DataFrame split by the column spec ``modalities``, or a flat 2D array as the
 single modality ``"x"``), keeps missing rows (and sequence padding) as NaN,
 never modifies its input, and returns the input's container form: a flat array
-gives an array of the same float dtype, a dict gives a ``MultimodalData``.
+gives an array of the same float dtype (a DataFrame with a spec, a DataFrame),
+a dict gives a ``MultimodalData``. Two parameter names mean the same thing
+everywhere in skmm: ``modalities`` is the column spec (name -> columns), as on
+the estimators; ``targets`` names the modalities a transformer acts on.
 
 **When corruption acts.** :class:`GaussianNoise`, :class:`FeatureMasking`,
 :class:`ModalityDropout` and :class:`KeepModalities` take
@@ -29,6 +33,7 @@ scikit-learn only (never torch).
 """
 
 import numbers
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -40,6 +45,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmm._data import (
     INPUT_ATTRIBUTES_DOC,
+    SINGLE_MODALITY,
     MultimodalData,
     _rows,
     check_multimodal,
@@ -95,23 +101,45 @@ def _as_names(value, param):
 def _check_known(owner, names, known, param):
     unknown = [n for n in names if n not in known]
     if unknown:
+        hint = ""
+        if list(known) == [SINGLE_MODALITY] and getattr(owner, "modalities", None) is None:
+            hint = (
+                " A flat array or DataFrame is the single modality 'x' unless split: pass "
+                "modalities={name: columns, ...}, the column spec the estimators take."
+            )
         raise ValueError(
             f"{type(owner).__name__}: unknown modalities {unknown} in `{param}`; the data "
-            f"has modalities {list(known)}."
+            f"has modalities {list(known)}.{hint}"
         )
 
 
 def _selected(owner, names):
-    """Modalities chosen by a ``modalities`` parameter (``None``: all)."""
-    if owner.modalities is None:
+    """Modalities chosen by a ``targets`` parameter (``None``: all)."""
+    if owner.targets is None:
         return list(names)
-    chosen = _as_names(owner.modalities, "modalities")
-    _check_known(owner, chosen, names, "modalities")
+    chosen = _as_names(owner.targets, "targets")
+    _check_known(owner, chosen, names, "targets")
     return chosen
 
 
 #: The constraint of a parameter naming modalities (a name or a list of names).
 _NAMES = [str, list, tuple, None]
+#: The constraint of ``modalities``, the column spec (a dict); other forms get a
+#: hint towards ``targets`` from :func:`_check_spec`.
+_SPEC = [dict, str, list, tuple, None]
+
+
+def _check_spec(owner):
+    """The ``modalities`` column spec of a transformer (``None`` or a dict)."""
+    owner._validate_params()  # a wrong type gets sklearn's message first
+    spec = owner.modalities
+    if spec is not None and not isinstance(spec, dict):
+        raise TypeError(
+            f"{type(owner).__name__}: modalities is the column spec of flat data (a dict "
+            f"modality name -> columns), as on the estimators; got {spec!r}. To choose the "
+            f"modalities to act on, use targets={spec!r}."
+        )
+    return spec
 
 
 def _check_fraction(owner, name, value):
@@ -144,7 +172,15 @@ class _Corruption(TransformerMixin, BaseEstimator):
 
     def _output(self, X, data, apply):
         arrays = self._corrupt(data) if apply else list(data.arrays)
-        return restore_like(X, data.names, arrays)
+        return restore_like(X, data.names, arrays, self.modalities)
+
+    def _validate(self, X, reset):
+        spec = _check_spec(self)
+        if reset is None:  # corrupt(): check against fit only when fitted
+            if not _is_fitted(self):
+                return check_multimodal(X, modalities=spec, dtype=None, fill=np.nan)
+            reset = False
+        return validate_multimodal(self, X, reset=reset, modalities=spec, dtype=None, fill=np.nan)
 
     def fit(self, X, y=None):
         """Record the modality layout of ``X`` and check the parameters.
@@ -160,7 +196,7 @@ class _Corruption(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        data = validate_multimodal(self, X, reset=True, dtype=None, fill=np.nan)
+        data = self._validate(X, reset=True)
         self._check_params(data.names)
         return self
 
@@ -177,10 +213,10 @@ class _Corruption(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray or MultimodalData
+        ndarray, DataFrame or MultimodalData
             Same container form as ``X``; a new object.
         """
-        data = validate_multimodal(self, X, reset=True, dtype=None, fill=np.nan)
+        data = self._validate(X, reset=True)
         self._check_params(data.names)
         return self._output(X, data, self.apply_on in ("fit_transform", "both"))
 
@@ -195,11 +231,11 @@ class _Corruption(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray or MultimodalData
+        ndarray, DataFrame or MultimodalData
             Same container form as ``X``; a new object.
         """
         check_is_fitted(self, "modalities_")
-        data = validate_multimodal(self, X, reset=False, dtype=None, fill=np.nan)
+        data = self._validate(X, reset=False)
         self._check_params(data.names)
         return self._output(X, data, self.apply_on in ("transform", "both"))
 
@@ -216,13 +252,10 @@ class _Corruption(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray or MultimodalData
+        ndarray, DataFrame or MultimodalData
             Same container form as ``X``; a new object.
         """
-        if _is_fitted(self):
-            data = validate_multimodal(self, X, reset=False, dtype=None, fill=np.nan)
-        else:
-            data = check_multimodal(X, dtype=None, fill=np.nan)
+        data = self._validate(X, reset=None)
         self._check_params(data.names)
         return self._output(X, data, True)
 
@@ -262,8 +295,14 @@ class GaussianNoise(_RandomCorruption):
         Standard deviation of the noise (in the units of the features:
         standardize first, e.g. with ``PerModality(StandardScaler())``, to
         make it relative).
-    modalities : str or list of str, default=None
+    targets : str or list of str, default=None
         Modalities to corrupt; ``None`` corrupts all.
+    modalities : dict, default=None
+        Column spec of flat input, as on the estimators: modality name ->
+        column indices, a ``slice`` or (for a DataFrame) column names. The
+        modalities are then acted on separately and written back into a copy
+        of the flat array or DataFrame. ``None``: a flat ``X`` is the single
+        modality ``"x"``.
     {apply_on}
     random_state : int, RandomState instance or None, default=None
         Seeds the noise; an int gives the same noise on every call.
@@ -283,7 +322,7 @@ class GaussianNoise(_RandomCorruption):
     >>> from skmm import GaussianNoise
     >>> X = {"a": np.zeros((3, 2)), "b": np.ones((3, 1))}
     >>> X["a"][1] = np.nan  # "a" missing for sample 1
-    >>> noise = GaussianNoise(std=0.5, modalities="a", random_state=0).fit(X)
+    >>> noise = GaussianNoise(std=0.5, targets="a", random_state=0).fit(X)
     >>> noise.transform(X)["b"].tolist()  # not chosen: unchanged
     [[1.0], [1.0], [1.0]]
     >>> bool(np.isnan(noise.transform(X)["a"][1]).all())  # missing stays missing
@@ -295,11 +334,15 @@ class GaussianNoise(_RandomCorruption):
     _parameter_constraints = {
         **_Corruption._parameter_constraints,
         "std": [Interval(Real, 0, None, closed="left")],
-        "modalities": _NAMES,
+        "targets": _NAMES,
+        "modalities": _SPEC,
     }
 
-    def __init__(self, std=0.1, modalities=None, apply_on="transform", random_state=None):
+    def __init__(
+        self, std=0.1, targets=None, modalities=None, apply_on="transform", random_state=None
+    ):
         self.std = std
+        self.targets = targets
         self.modalities = modalities
         self.apply_on = apply_on
         self.random_state = random_state
@@ -334,8 +377,14 @@ class FeatureMasking(_RandomCorruption):
     ----------
     p : float, default=0.1
         Masking probability, in ``[0, 1]``.
-    modalities : str or list of str, default=None
+    targets : str or list of str, default=None
         Modalities to mask; ``None`` masks all.
+    modalities : dict, default=None
+        Column spec of flat input, as on the estimators: modality name ->
+        column indices, a ``slice`` or (for a DataFrame) column names. The
+        modalities are then acted on separately and written back into a copy
+        of the flat array or DataFrame. ``None``: a flat ``X`` is the single
+        modality ``"x"``.
     {apply_on}
     random_state : int, RandomState instance or None, default=None
         Seeds the masks; an int gives the same masks on every call.
@@ -365,11 +414,15 @@ class FeatureMasking(_RandomCorruption):
     _parameter_constraints = {
         **_Corruption._parameter_constraints,
         "p": [Interval(Real, 0, 1, closed="both")],
-        "modalities": _NAMES,
+        "targets": _NAMES,
+        "modalities": _SPEC,
     }
 
-    def __init__(self, p=0.1, modalities=None, apply_on="transform", random_state=None):
+    def __init__(
+        self, p=0.1, targets=None, modalities=None, apply_on="transform", random_state=None
+    ):
         self.p = p
+        self.targets = targets
         self.modalities = modalities
         self.apply_on = apply_on
         self.random_state = random_state
@@ -406,13 +459,20 @@ class ModalityDropout(_RandomCorruption):
     present modalities, chosen uniformly at random, is kept. With high rates
     the realized rates are therefore a little below the nominal ones (with
     ``M`` modalities at rate ``r`` on complete data: ``r - r**M / M``). A
-    single-modality input is never changed.
+    single-modality input is never changed, with a warning: split flat data
+    into modalities with ``modalities``.
 
     Parameters
     ----------
     rates : float or dict, default=0.5
         Missing rate in ``[0, 1]``: one number for every modality, or a dict
         modality name -> rate (modalities not named keep rate 0).
+    modalities : dict, default=None
+        Column spec of flat input, as on the estimators: modality name ->
+        column indices, a ``slice`` or (for a DataFrame) column names. The
+        modalities are then acted on separately and written back into a copy
+        of the flat array or DataFrame. ``None``: a flat ``X`` is the single
+        modality ``"x"``.
     {apply_on}
     random_state : int, RandomState instance or None, default=None
         Seeds the draws; an int gives the same pattern on every call.
@@ -439,10 +499,12 @@ class ModalityDropout(_RandomCorruption):
     _parameter_constraints = {
         **_Corruption._parameter_constraints,
         "rates": [Interval(Real, 0, 1, closed="both"), dict],
+        "modalities": _SPEC,
     }
 
-    def __init__(self, rates=0.5, apply_on="transform", random_state=None):
+    def __init__(self, rates=0.5, modalities=None, apply_on="transform", random_state=None):
         self.rates = rates
+        self.modalities = modalities
         self.apply_on = apply_on
         self.random_state = random_state
 
@@ -461,7 +523,16 @@ class ModalityDropout(_RandomCorruption):
     def _corrupt(self, data):
         rng = check_random_state(self.random_state)
         mask = data.mask
-        kept = mask & ~(rng.random_sample(mask.shape) < self._rates(data.names))
+        rates = self._rates(data.names)
+        if mask.shape[1] == 1 and rates.any():
+            warnings.warn(
+                f"ModalityDropout: the data has a single modality ({data.names[0]!r}), which "
+                "is never dropped (every sample keeps one modality), so it is returned "
+                "unchanged. Split flat data into modalities with modalities={name: columns}.",
+                UserWarning,
+                stacklevel=4,
+            )
+        kept = mask & ~(rng.random_sample(mask.shape) < rates)
         emptied = np.flatnonzero(~kept.any(1))
         if emptied.size:
             # Keep one present modality, chosen uniformly, of each sample that lost all.
@@ -482,6 +553,12 @@ class KeepModalities(_Corruption):
     ----------
     names : str or list of str
         Modalities to keep; every other modality is set to NaN rows.
+    modalities : dict, default=None
+        Column spec of flat input, as on the estimators: modality name ->
+        column indices, a ``slice`` or (for a DataFrame) column names. The
+        modalities are then acted on separately and written back into a copy
+        of the flat array or DataFrame. ``None``: a flat ``X`` is the single
+        modality ``"x"``.
     {apply_on}
 
     Attributes
@@ -506,11 +583,13 @@ class KeepModalities(_Corruption):
 
     _parameter_constraints = {
         "names": [str, list, tuple],
+        "modalities": _SPEC,
         "apply_on": [StrOptions(set(_APPLY_ON))],
     }
 
-    def __init__(self, names, apply_on="transform"):
+    def __init__(self, names, modalities=None, apply_on="transform"):
         self.names = names
+        self.modalities = modalities
         self.apply_on = apply_on
 
     def _check_params(self, names):
@@ -576,9 +655,16 @@ class PerModality(TransformerMixin, BaseEstimator):
         A scikit-learn transformer (``StandardScaler()``, ``PCA(10)``, ...).
         For supervised transformers ``y`` is passed along (per timestep: the
         label of its sample).
-    modalities : str or list of str, default=None
+    targets : str or list of str, default=None
         Modalities to transform; the others pass through unchanged. ``None``
         transforms all.
+    modalities : dict, default=None
+        Column spec of flat input, as on the estimators: modality name ->
+        column indices, a ``slice`` or (for a DataFrame) column names. The
+        modalities are then transformed separately and written back into a copy
+        of the flat array or DataFrame (the transformer must then keep each
+        modality's width). ``None``: a flat ``X`` is the single
+        modality ``"x"``.
 
     Attributes
     ----------
@@ -603,16 +689,33 @@ class PerModality(TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "transformer": [HasMethods(["fit", "transform"])],
-        "modalities": _NAMES,
+        "targets": _NAMES,
+        "modalities": _SPEC,
     }
 
-    def __init__(self, transformer, modalities=None):
+    def __init__(self, transformer, targets=None, modalities=None):
         self.transformer = transformer
+        self.targets = targets
         self.modalities = modalities
+
+    def _restore(self, X, data, outputs):
+        spec = self.modalities
+        if spec is not None and not isinstance(X, dict):
+            for name, arr, new in zip(data.names, data.arrays, outputs):
+                if new.shape[1:] != arr.shape[1:]:
+                    raise ValueError(
+                        f"PerModality: the transformer changes the width of modality {name!r} "
+                        f"({arr.shape[-1]} -> {new.shape[-1]} features), which cannot be "
+                        "written back into its columns; split the data first with "
+                        "SplitModalities(modalities) instead of passing modalities here."
+                    )
+        return restore_like(X, data.names, outputs, spec if not isinstance(X, dict) else None)
 
     @_fit_context(prefer_skip_nested_validation=False)  # the clones validate their own
     def _fit(self, X, y, transform):
-        data = validate_multimodal(self, X, reset=True, dtype=None, fill=np.nan)
+        data = validate_multimodal(
+            self, X, reset=True, modalities=_check_spec(self), dtype=None, fill=np.nan
+        )
         chosen = _selected(self, data.names)
         if y is not None:
             y = np.asarray(y)
@@ -685,7 +788,7 @@ class PerModality(TransformerMixin, BaseEstimator):
             Same container form as ``X``.
         """
         data, outputs = self._fit(X, y, transform=True)
-        return restore_like(X, data.names, outputs)
+        return self._restore(X, data, outputs)
 
     def transform(self, X):
         """Transform the present rows of each modality; missing rows stay NaN.
@@ -701,7 +804,9 @@ class PerModality(TransformerMixin, BaseEstimator):
             Same container form as ``X``.
         """
         check_is_fitted(self, "transformers_")
-        data = validate_multimodal(self, X, reset=False, dtype=None, fill=np.nan)
+        data = validate_multimodal(
+            self, X, reset=False, modalities=_check_spec(self), dtype=None, fill=np.nan
+        )
         outputs = list(data.arrays)
         for m, name in enumerate(data.names):
             if name not in self.transformers_:
@@ -712,7 +817,7 @@ class PerModality(TransformerMixin, BaseEstimator):
             else:  # nothing present: all-NaN rows of the fitted width
                 result = np.empty((0, self._n_out[name]), dtype=data.arrays[m].dtype)
             outputs[m] = self._place(data, m, sel, result)
-        return restore_like(X, data.names, outputs)
+        return self._restore(X, data, outputs)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -14,16 +14,29 @@ only (never torch); it works with any fitted estimator or Pipeline that
 accepts skmm's inputs.
 """
 
+import warnings
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import check_scoring
 from sklearn.utils import _safe_indexing
 
-from skmm._data import _is_dataframe, as_multimodal, check_multimodal, restore_like
+from skmm._data import (
+    SINGLE_MODALITY,
+    MultimodalData,
+    _is_dataframe,
+    check_multimodal,
+    restore_like,
+)
 from skmm.augmentation import _check_patterns, presence_patterns
 from skmm.corruption import KeepModalities
 
-__all__ = ["corruption_scores", "missing_pattern_scores", "summarize_by_size"]
+__all__ = [
+    "corruption_scores",
+    "missing_pattern_scores",
+    "robustness_report",
+    "summarize_by_size",
+]
 
 
 # ---------------------------------------------------------------------------
@@ -78,29 +91,76 @@ def _score_columns(cols):
 # ---------------------------------------------------------------------------
 
 
-class _Input:
-    """``X`` as modalities, for an estimator that may take a flat array plus a spec.
+def _model_spec(estimator):
+    """The column spec a model applies to flat input, or ``None``.
 
-    An estimator with a dict ``modalities`` parameter (a column spec) splits a
-    flat ``X`` itself; patterns and corruption are then applied to the
-    modalities and written back into a copy of the flat ``X``, so the
-    estimator still gets the form it was fitted on.
+    The ``modalities`` dict of the first step that has one: a
+    :class:`~skmm.SplitModalities` step, a corruption step or the final
+    estimator of a Pipeline (searched recursively; a fitted search such as
+    ``GridSearchCV`` is looked into through ``best_estimator_``). The steps
+    before it are assumed to keep the input's columns (a scaler does).
+    """
+    estimator = getattr(estimator, "best_estimator_", estimator)
+    steps = [step for _, step in estimator.steps] if hasattr(estimator, "steps") else [estimator]
+    for step in steps:
+        if step is None or isinstance(step, str):  # "passthrough"
+            continue
+        if hasattr(step, "steps"):
+            spec = _model_spec(step)
+        else:
+            spec = getattr(step, "modalities", None)
+        if isinstance(spec, dict):
+            return spec
+    return None
+
+
+def _final_estimator(estimator):
+    estimator = getattr(estimator, "best_estimator_", estimator)
+    while hasattr(estimator, "steps"):
+        estimator = estimator.steps[-1][1]
+    return estimator
+
+
+class _Input:
+    """``X`` as modalities, for a model that may take a flat array plus a column spec.
+
+    The spec is ``modalities`` when given, else the one the model applies
+    (:func:`_model_spec`). Patterns and corruption act on the modalities and
+    are written back into a copy of the flat ``X`` (a DataFrame stays one), so
+    the model gets the form it was fitted on.
     """
 
-    def __init__(self, X, estimator):
-        spec = getattr(estimator, "modalities", None)
-        self.X = X
-        self.spec = spec if isinstance(spec, dict) and not isinstance(X, dict) else None
-        self.mm = as_multimodal(X, self.spec)
-        data = check_multimodal(self.mm, dtype=None, fill=np.nan)
+    def __init__(self, X, estimator, modalities=None):
+        if isinstance(X, dict):
+            if modalities is not None:
+                raise ValueError(
+                    "modalities= is the column spec of flat data; X is already a dict of "
+                    f"modalities {list(X)}."
+                )
+            spec = None
+        else:
+            spec = modalities if modalities is not None else _model_spec(estimator)
+        self.X, self.spec = X, spec
+        data = check_multimodal(X, modalities=spec, dtype=None, fill=np.nan)
         self.names, self.mask = list(data.names), data.mask
+        self.mm = MultimodalData(dict(zip(data.names, data.arrays)))
+        used = getattr(_final_estimator(estimator), "modalities_", None)
+        if used is not None and set(used) != set(self.names):
+            raise ValueError(
+                f"The model uses modalities {list(used)}, but X reads as modalities "
+                f"{self.names}. Pass modalities={{name: columns, ...}}, the column spec that "
+                "splits X into the model's modalities."
+            )
 
     def back(self, mm, rows):
-        """The estimator's input for samples ``rows`` from transformed modalities ``mm``."""
-        if isinstance(self.X, dict) or (self.spec is None and not _is_dataframe(self.X)):
-            return restore_like(self.X, list(mm), list(mm.values()))
-        spec = {"x": slice(None)} if self.spec is None else self.spec
-        return restore_like(self.X, list(mm), list(mm.values()), modalities=spec, rows=rows)
+        """The model's input for samples ``rows`` from transformed modalities ``mm``."""
+        if isinstance(self.X, dict):
+            return mm
+        sub = _safe_indexing(self.X, rows)
+        spec = self.spec
+        if spec is None and _is_dataframe(sub):
+            spec = {SINGLE_MODALITY: slice(None)}
+        return restore_like(sub, list(mm), list(mm.values()), spec)
 
 
 def _scorer(estimator, scoring):
@@ -125,7 +185,7 @@ def _append(table, values):
 # ---------------------------------------------------------------------------
 
 
-def missing_pattern_scores(estimator, X, y, patterns="all", scoring=None):
+def missing_pattern_scores(estimator, X, y, patterns="all", scoring=None, modalities=None):
     """Score a fitted estimator under test-time missing-modality patterns.
 
     For each pattern (a non-empty set of modalities), every other modality
@@ -139,9 +199,7 @@ def missing_pattern_scores(estimator, X, y, patterns="all", scoring=None):
     estimator : estimator object
         A fitted estimator (or Pipeline) that accepts ``X``.
     X : dict, MultimodalData, array-like or DataFrame
-        Test data. A flat array is the single modality ``"x"``, unless the
-        estimator has a dict ``modalities`` parameter (a column spec), whose
-        modalities are then used.
+        Test data: modalities, or flat data split by ``modalities``.
     y : array-like of shape (n_samples,)
         True labels.
     patterns : "all" or list of tuple of str, default="all"
@@ -152,6 +210,14 @@ def missing_pattern_scores(estimator, X, y, patterns="all", scoring=None):
         Anything :func:`sklearn.metrics.check_scoring` accepts; ``None`` uses
         ``estimator.score``. With several metrics the table has one column
         ``score_<name>`` per metric instead of ``score``.
+    modalities : dict, default=None
+        Column spec that splits a flat ``X`` (array or DataFrame) into the
+        modalities to act on, as on the estimators: name -> column indices,
+        a ``slice`` or column names. ``None`` finds the spec the model uses:
+        the ``modalities`` dict of the first Pipeline step that has one
+        (``SplitModalities``, or the final estimator), else a flat ``X`` is
+        the single modality ``"x"``. A model fitted on other modalities than
+        those found raises a ``ValueError`` asking for this argument.
 
     Returns
     -------
@@ -187,7 +253,14 @@ def missing_pattern_scores(estimator, X, y, patterns="all", scoring=None):
     >>> summarize_by_size(table)["n_patterns"].tolist()
     [3, 3, 1, 7]
     """
-    inp = _Input(X, estimator)
+    inp = _Input(X, estimator, modalities)
+    if len(inp.names) == 1:
+        warnings.warn(
+            f"missing_pattern_scores: X reads as the single modality {inp.names[0]!r}, so there "
+            "is one pattern to score. For flat data, pass modalities={name: columns, ...}.",
+            UserWarning,
+            stacklevel=2,
+        )
     if isinstance(patterns, str) and patterns == "all":
         chosen = presence_patterns(inp.names)
     else:
@@ -258,7 +331,9 @@ def summarize_by_size(table):
 # ---------------------------------------------------------------------------
 
 
-def corruption_scores(estimator, X, y, corruption, param_name, values, scoring=None):
+def corruption_scores(
+    estimator, X, y, corruption, param_name, values, scoring=None, modalities=None
+):
     """Score a fitted estimator under increasing corruption of the test data.
 
     For each value ``v``, ``corruption`` is cloned with
@@ -273,11 +348,11 @@ def corruption_scores(estimator, X, y, corruption, param_name, values, scoring=N
     estimator : estimator object
         A fitted estimator (or Pipeline) that accepts ``X``.
     X : dict, MultimodalData, array-like or DataFrame
-        Clean test data (see :func:`missing_pattern_scores` for a flat array).
+        Clean test data: modalities, or flat data split by ``modalities``.
     y : array-like of shape (n_samples,)
         True labels.
     corruption : transformer
-        E.g. ``GaussianNoise(modalities="image", random_state=0)``,
+        E.g. ``GaussianNoise(targets="image", random_state=0)``,
         ``FeatureMasking()``, ``ModalityDropout()``. With an int
         ``random_state`` every value gets the same underlying draws, so the
         curve varies with the parameter only.
@@ -287,6 +362,14 @@ def corruption_scores(estimator, X, y, corruption, param_name, values, scoring=N
         Its values, in the order of the table rows.
     scoring : str, callable, list, dict or None, default=None
         As in :func:`missing_pattern_scores`.
+    modalities : dict, default=None
+        Column spec that splits a flat ``X`` (array or DataFrame) into the
+        modalities to act on, as on the estimators: name -> column indices,
+        a ``slice`` or column names. ``None`` finds the spec the model uses:
+        the ``modalities`` dict of the first Pipeline step that has one
+        (``SplitModalities``, or the final estimator), else a flat ``X`` is
+        the single modality ``"x"``. A model fitted on other modalities than
+        those found raises a ``ValueError`` asking for this argument.
 
     Returns
     -------
@@ -312,7 +395,7 @@ def corruption_scores(estimator, X, y, corruption, param_name, values, scoring=N
     """
     if not isinstance(param_name, str):
         raise TypeError(f"param_name must be a parameter name (str), got {param_name!r}.")
-    inp = _Input(X, estimator)
+    inp = _Input(X, estimator, modalities)
     score = _scorer(estimator, scoring)
     rows = np.arange(inp.mask.shape[0])
     table = {}
@@ -326,3 +409,250 @@ def corruption_scores(estimator, X, y, corruption, param_name, values, scoring=N
     if not table:
         raise ValueError("values is empty: give at least one parameter value.")
     return _make_table(table)
+
+
+
+# ---------------------------------------------------------------------------
+# The whole protocol: fit, then every table (Tables I and II, fit time, RCML)
+# ---------------------------------------------------------------------------
+
+
+def _named(estimators):
+    """``estimators`` (a dict, a list or one estimator) as a dict name -> estimator."""
+    if isinstance(estimators, dict):
+        if not estimators:
+            raise ValueError("estimators is empty: give at least one estimator.")
+        return dict(estimators)
+    if hasattr(estimators, "fit"):
+        estimators = [estimators]
+    named = {}
+    for est in estimators:
+        name = type(_final_estimator(est)).__name__
+        k = 2
+        while name in named:
+            name, k = f"{type(_final_estimator(est)).__name__}-{k}", k + 1
+        named[name] = est
+    if not named:
+        raise ValueError("estimators is empty: give at least one estimator.")
+    return named
+
+
+def _progress_bar(progress, total):
+    """A tqdm bar on stderr, or ``None``. ``"auto"``: only when stderr is a terminal."""
+    import sys
+
+    if progress == "auto":
+        progress = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="robustness", unit="step", file=sys.stderr, leave=False)
+
+
+def _conflictive_scores(estimator, X, y, options, scoring, modalities):
+    """Scores on the clean and the conflictive test set (RCML's protocol)."""
+    from skmm import corruption
+
+    make = getattr(corruption, "make_conflictive", None)
+    if make is None:
+        raise ValueError(
+            "conflictive= needs skmm.corruption.make_conflictive, which this version of skmm "
+            "does not have."
+        )
+    inp = _Input(X, estimator, modalities)
+    rows = np.arange(inp.mask.shape[0])
+    score = _scorer(estimator, scoring)
+    conflicted, indices = make(inp.mm, y, **options)
+    clean = {"setting": "clean", "n_conflict": 0, **score(inp.back(inp.mm, rows), y)}
+    n = len(indices["conflict"]) if isinstance(indices, dict) else np.nan
+    bad = {"setting": "conflictive", "n_conflict": n, **score(inp.back(conflicted, rows), y)}
+    return [clean, bad]
+
+
+def robustness_report(
+    estimators,
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    *,
+    modalities=None,
+    preprocess=None,
+    patterns="all",
+    noise_levels=(0.0, 0.5, 1.0, 2.0),
+    noise_targets=None,
+    conflictive=None,
+    scoring=None,
+    random_state=0,
+    progress="auto",
+    return_estimators=False,
+):
+    """Fit estimators and measure their robustness: the library's one evaluation protocol.
+
+    Each estimator is cloned, fitted on the training data (timed), and scored
+    on the test data under every missing-modality pattern
+    (:func:`missing_pattern_scores`, the RAML paper's Table I), under
+    Gaussian noise on one modality at a time (:func:`corruption_scores` with
+    :class:`~skmm.GaussianNoise`, Table II) and, with ``conflictive``, on the
+    conflictive test set of RCML (``skmm.corruption.make_conflictive``).
+    ``skmm benchmark``, the examples and the benchmark scripts all call this.
+
+    Parameters
+    ----------
+    estimators : dict, list or estimator
+        Name -> unfitted estimator (or Pipeline); a list or a single estimator
+        is named by class. Each is cloned, so the objects passed are left
+        unfitted.
+    X_train, y_train : dict, MultimodalData, array-like or DataFrame; array-like
+        Training data (missing modalities as NaN rows) and labels.
+    X_test, y_test : dict, MultimodalData, array-like or DataFrame; array-like
+        Test data and labels.
+    modalities : dict, default=None
+        Column spec of flat test data, as in :func:`missing_pattern_scores`;
+        ``None`` finds the spec each model uses.
+    preprocess : transformer, default=None
+        Fitted (a clone) on ``X_train`` and applied to both sets before
+        anything else, e.g. ``PerModality(StandardScaler())`` so that noise
+        stds are in standardized units. Inside a Pipeline instead, it would
+        see the noise (noise in raw units).
+    patterns : "all" or list of tuple of str, default="all"
+        Missing patterns to score, as in :func:`missing_pattern_scores`;
+        ``None`` skips the table.
+    noise_levels : sequence of float, default=(0.0, 0.5, 1.0, 2.0)
+        Noise stds; an empty sequence (or ``None``) skips the table.
+    noise_targets : list of str, default=None
+        Modalities to add noise to, one at a time; ``None``: each modality.
+    conflictive : dict, True or None, default=None
+        RCML's conflictive-view protocol: ``True`` or a dict of keyword
+        arguments of ``skmm.corruption.make_conflictive`` (its
+        ``random_state`` defaults to ``random_state``); ``None`` skips it.
+    scoring : str, callable, list, dict or None, default=None
+        As in :func:`missing_pattern_scores`; ``None`` uses each estimator's
+        ``score`` (accuracy for classifiers).
+    random_state : int, default=0
+        Seeds the noise (the same draws for every estimator) and the
+        conflictive test set. The estimators keep their own ``random_state``.
+    progress : "auto" or bool, default="auto"
+        A progress bar on stderr over the fit and scoring steps; ``"auto"``
+        shows it only when stderr is a terminal.
+    return_estimators : bool, default=False
+        Also return the fitted estimators, under the key ``"estimators"``.
+
+    Returns
+    -------
+    report : dict
+        Tables (pandas DataFrames when pandas is installed, else dicts of
+        arrays), each with a first column ``estimator``:
+
+        * ``"missing_patterns"``: the columns of
+          :func:`missing_pattern_scores`, one row per estimator and pattern;
+        * ``"noise"``: ``modality``, ``std``, ``score``, one row per
+          estimator, noisy modality and level;
+        * ``"fit_time"``: ``fit_time_s``, wall-clock seconds of ``fit``;
+        * ``"conflictive"`` (with ``conflictive``): ``setting`` (``"clean"``
+          or ``"conflictive"``), ``n_conflict`` and ``score``;
+        * ``"estimators"`` (with ``return_estimators``): name -> fitted clone.
+
+    See Also
+    --------
+    missing_pattern_scores, corruption_scores, summarize_by_size
+    skmm.plotting.plot_robustness_report : Plot these tables.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skmm import LateFusionClassifier
+    >>> from skmm.evaluation import robustness_report
+    >>> rng = np.random.RandomState(0)
+    >>> y = np.tile([0, 1], 40)
+    >>> X = {"a": y[:, None] + 0.3 * rng.randn(80, 2), "b": rng.randn(80, 3)}
+    >>> late = LateFusionClassifier(hidden_sizes=(8,), max_epochs=3, random_state=0)
+    >>> report = robustness_report({"late": late}, X, y, X, y, noise_levels=[0, 1],
+    ...                            progress=False)
+    >>> sorted(report)
+    ['fit_time', 'missing_patterns', 'noise']
+    >>> report["missing_patterns"]["pattern"].tolist()
+    [('a',), ('b',), ('a', 'b')]
+    >>> report["noise"][["estimator", "modality", "std"]].values.tolist()
+    [['late', 'a', 0.0], ['late', 'a', 1.0], ['late', 'b', 0.0], ['late', 'b', 1.0]]
+    """
+    import time
+
+    from skmm.corruption import GaussianNoise
+
+    named = _named(estimators)
+    if conflictive is True:
+        conflictive = {}
+    if conflictive is not None and not isinstance(conflictive, dict):
+        raise TypeError(
+            f"conflictive must be None, True or a dict of make_conflictive arguments, got "
+            f"{conflictive!r}."
+        )
+    levels = [] if noise_levels is None else [float(v) for v in noise_levels]
+    if preprocess is not None:
+        pre = clone(preprocess).fit(X_train, y_train)
+        X_train, X_test = pre.transform(X_train), pre.transform(X_test)
+    y_test = np.asarray(y_test)
+    steps = 1 + (patterns is not None) + bool(levels) + (conflictive is not None)
+    bar = _progress_bar(progress, steps * len(named))
+    tables = {"missing_patterns": [], "noise": [], "fit_time": [], "conflictive": []}
+    fitted = {}
+    try:
+        for name, estimator in named.items():
+            if bar is not None:
+                bar.set_postfix_str(f"{name}: fit")
+            est = clone(estimator)
+            start = time.perf_counter()
+            est.fit(X_train, y_train)
+            seconds = time.perf_counter() - start
+            tables["fit_time"].append({"estimator": name, "fit_time_s": seconds})
+            fitted[name] = est
+            if bar is not None:
+                bar.update(1)
+            if patterns is not None:
+                if bar is not None:
+                    bar.set_postfix_str(f"{name}: missing patterns")
+                table = _columns(
+                    missing_pattern_scores(est, X_test, y_test, patterns, scoring, modalities)
+                )
+                for i in range(len(table["pattern"])):
+                    row = {"estimator": name, **{k: v[i] for k, v in table.items()}}
+                    tables["missing_patterns"].append(row)
+                if bar is not None:
+                    bar.update(1)
+            if levels:
+                if bar is not None:
+                    bar.set_postfix_str(f"{name}: noise")
+                targets = noise_targets
+                if targets is None:
+                    targets = _Input(X_test, est, modalities).names
+                for target in targets:
+                    noise = GaussianNoise(targets=target, random_state=random_state)
+                    table = _columns(corruption_scores(
+                        est, X_test, y_test, noise, "std", levels, scoring, modalities
+                    ))
+                    for i in range(len(levels)):
+                        row = {"estimator": name, "modality": target}
+                        row.update({k: v[i] for k, v in table.items()})
+                        tables["noise"].append(row)
+                if bar is not None:
+                    bar.update(1)
+            if conflictive is not None:
+                options = {"random_state": random_state, **conflictive}
+                for row in _conflictive_scores(est, X_test, y_test, options, scoring, modalities):
+                    tables["conflictive"].append({"estimator": name, **row})
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    report = {}
+    for key, rows in tables.items():
+        if rows:
+            keys = list(dict.fromkeys(k for r in rows for k in r))
+            report[key] = _make_table({k: [r.get(k, np.nan) for r in rows] for k in keys})
+    if return_estimators:
+        report["estimators"] = fitted
+    return report

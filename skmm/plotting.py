@@ -14,6 +14,7 @@ __all__ = [
     "plot_fusion_weights",
     "plot_pattern_scores",
     "plot_robustness_curve",
+    "plot_robustness_report",
 ]
 
 
@@ -168,6 +169,105 @@ def plot_pattern_scores(table, score=None, *, ax=None, sort=False, **kwargs):
     return ax
 
 
+def _size_colors(plt, sizes):
+    """Bar colour per number of present modalities (shared by the bars and their legend)."""
+    cmap = plt.get_cmap("viridis")
+    top = max(int(np.max(sizes)), 1)
+    return {int(s): cmap((s - 1) / max(top - 1, 1) * 0.8) for s in np.unique(sizes)}
+
+
+def _rows_of(cols, column, value):
+    rows = cols[column] == value
+    return {k: v[rows] for k, v in cols.items() if k != column}
+
+
+def plot_robustness_report(report, *, title=None, score=None, figure=None):
+    """Plot the tables of :func:`skmm.evaluation.robustness_report` in one figure.
+
+    Top row: one bar chart of missing-pattern scores per estimator, bars
+    coloured by the number of present modalities (with a legend). Bottom
+    row: one panel per noisy modality, a curve per estimator (with a
+    legend). Each row has exactly as many panels as it needs.
+
+    Parameters
+    ----------
+    report : dict
+        The output of :func:`skmm.evaluation.robustness_report` (its
+        ``"missing_patterns"`` and ``"noise"`` tables; either may be absent).
+    title : str, default=None
+        Figure title, e.g. the data set.
+    score : str, default=None
+        Score column; ``None`` takes the only one (``"score"``).
+    figure : matplotlib Figure, default=None
+        Where to draw; a new ``matplotlib.figure.Figure`` (not registered with
+        pyplot) when ``None``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from skmm.plotting import plot_robustness_report
+    >>> report = {
+    ...     "missing_patterns": {"estimator": ["m"] * 3, "pattern": [("a",), ("b",), ("a", "b")],
+    ...                          "n_present": [1, 1, 2], "score": [0.8, 0.6, 0.9]},
+    ...     "noise": {"estimator": ["m"] * 2, "modality": ["a", "a"], "std": [0.0, 1.0],
+    ...               "score": [0.9, 0.7]}}
+    >>> fig = plot_robustness_report(report, title="toy data")
+    >>> [len(sub.axes) for sub in fig.subfigs], fig._suptitle.get_text()
+    ([1, 1], 'toy data')
+    """
+    plt = _pyplot()
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    rows = [k for k in ("missing_patterns", "noise") if k in report]
+    if not rows:
+        raise ValueError(
+            f"The report has no missing_patterns or noise table (keys: {list(report)})."
+        )
+    tables = {k: _columns(report[k]) for k in rows}
+    estimators = list(dict.fromkeys(
+        e for k in rows for e in tables[k]["estimator"]
+    ))
+    panels = {"missing_patterns": estimators}
+    if "noise" in tables:
+        panels["noise"] = list(dict.fromkeys(tables["noise"]["modality"]))
+    width = max(len(panels[k]) for k in rows)
+    fig = figure if figure is not None else Figure(
+        figsize=(3.2 * width + 1.0, 3.6 * len(rows)), layout="constrained"
+    )
+    subfigs = np.atleast_1d(fig.subfigures(len(rows), 1))
+    for sub, key in zip(subfigs, rows):
+        axes = np.atleast_1d(sub.subplots(1, len(panels[key]), sharey=True))
+        cols = tables[key]
+        if key == "missing_patterns":
+            colors = _size_colors(plt, cols["n_present"].astype(int))
+            for ax, name in zip(axes, estimators):
+                part = _rows_of(cols, "estimator", name)
+                sizes = part["n_present"].astype(int)
+                plot_pattern_scores(part, score, ax=ax, color=[colors[s] for s in sizes])
+                ax.set_title(name)
+                ax.tick_params(axis="x", labelrotation=90)
+            handles = [Patch(color=c, label=f"{s} present") for s, c in colors.items()]
+            axes[-1].legend(handles=handles, title="modalities", fontsize="small",
+                            loc="lower right")
+        else:
+            for ax, modality in zip(axes, panels["noise"]):
+                part = _rows_of(cols, "modality", modality)
+                for name in estimators:
+                    mine = _rows_of(part, "estimator", name)
+                    if mine["std"].size:
+                        plot_robustness_curve(mine, "std", score, ax=ax, label=name)
+                ax.set_xlabel(f"noise std on {modality}")
+        for ax in axes:
+            ax.set_ylim(0, 1.02)
+    if title is not None:
+        fig.suptitle(title)
+    return fig
+
+
 def plot_fusion_weights(weights, sample=None, *, ax=None, cmap="viridis", colorbar=True):
     """Heatmap of RAML's element-wise fusion weights (the paper's Fig. 5).
 
@@ -225,7 +325,7 @@ def plot_fusion_weights(weights, sample=None, *, ax=None, cmap="viridis", colorb
     return ax
 
 
-def _history(values, modalities, what):
+def _history(values, given, what):
     if isinstance(values, dict):
         names = list(values)
         arr = np.column_stack([np.asarray(values[n], dtype=float) for n in names])
@@ -239,8 +339,8 @@ def _history(values, modalities, what):
                 f"values; got shape {arr.shape}."
             )
         names = None
-    if modalities is not None:
-        names = list(modalities)
+    if given is not None:
+        names = list(given)
     if names is None:
         names = [f"modality {m}" for m in range(arr.shape[1])]
     if len(names) != arr.shape[1]:
@@ -253,7 +353,7 @@ def _history(values, modalities, what):
 def plot_eta_history(
     eta_history,
     relative_advantage_history=None,
-    modalities=None,
+    names=None,
     *,
     ax=None,
     xlabel="regulation step",
@@ -270,8 +370,9 @@ def plot_eta_history(
         The relative advantage per step and modality, in the same form (e.g.
         ``RedCoreClassifier.relative_advantage_history_``); when given it is
         drawn on a second Axes below.
-    modalities : list of str, default=None
+    names : list of str, default=None
         Modality names (legend); taken from a dict's keys when ``None``.
+        (``modalities`` means a column spec elsewhere in skmm.)
     ax : matplotlib Axes or pair of Axes, default=None
         Where to draw (a pair when ``relative_advantage_history`` is given);
         a new figure when ``None``.
@@ -289,12 +390,12 @@ def plot_eta_history(
     >>> import numpy as np
     >>> from skmm.plotting import plot_eta_history
     >>> eta = np.array([[0.5, 0.5], [0.6, 0.4], [0.7, 0.3]])
-    >>> ax = plot_eta_history(eta, modalities=["audio", "video"])
+    >>> ax = plot_eta_history(eta, names=["audio", "video"])
     >>> [line.get_label() for line in ax.lines]
     ['audio', 'video']
     """
     plt = _pyplot()
-    eta, names = _history(eta_history, modalities, "eta_history")
+    eta, names = _history(eta_history, names, "eta_history")
     both = relative_advantage_history is not None
     if ax is None:
         _, axes = plt.subplots(2 if both else 1, 1, sharex=True, squeeze=False)

@@ -86,8 +86,10 @@ def test_benchmark_on_npz_with_missing_values_plot_and_json(tmp_path, capsys):
     captured = capsys.readouterr()
     out = captured.out
     assert "Modalities: img (8,), txt (6, 5)" in out
-    assert "concat-aug: training" in captured.err  # progress bars go to stderr
-    assert "concat-aug: training" not in out
+    # Not a terminal: no progress bars at all (issue 14).
+    assert "training" not in captured.err and "robustness" not in captured.err
+    assert "Gaussian noise of std s on one modality (the test set's own missing" in out
+    assert "(all present)" not in out
     # The command's split; the pattern "txt" is scored on the test samples that have "txt".
     _, test = train_test_split(np.arange(300), test_size=0.3, stratify=y, random_state=1)
     counts = [90, int((~np.isnan(X["txt"][test]).all((1, 2))).sum()), 90]
@@ -107,6 +109,65 @@ def test_benchmark_on_npz_with_missing_values_plot_and_json(tmp_path, capsys):
     assert [(r["modality"], r["std"]) for r in result["noise"]] == [
         ("img", 0), ("img", 3), ("txt", 0), ("txt", 3)
     ]
+    assert result["noise_all_present"] is False
+    assert result["epochs"] == {"concat-aug": 5}
+    assert result["threads"] >= 1 and result["device"] == "cpu" and result["test_size"] == 0.3
+    assert result["device_used"] == "cpu"
+    assert set(result["versions"]) >= {"skmm", "torch", "skorch", "scikit-learn", "numpy"}
+    assert result["fit_time_s"]["concat-aug"] > 0
+
+
+def test_benchmark_plot_has_title_legends_and_no_empty_panel(tmp_path, capsys):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import skmm.plotting
+
+    figures = []
+    original = skmm.plotting.plot_robustness_report
+
+    def spy(*args, **kwargs):
+        figures.append(original(*args, **kwargs))
+        return figures[-1]
+
+    X, y = make_multimodal_classification(120, 2, {"a": 3, "b": 2}, random_state=0)
+    path = tmp_path / "d.npz"
+    np.savez(path, y=y, **X)
+    import unittest.mock
+
+    with unittest.mock.patch.object(skmm.plotting, "plot_robustness_report", spy):
+        argv = ["benchmark", "--dataset", str(path), "--estimators", "concat,late", "--quick",
+                "--max-epochs", "1", "--noise-levels", "0,1", "--plot", str(tmp_path / "p.png")]
+        assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Gaussian noise of std s on one modality (all present)" in out
+    assert "not meaningful" in out
+    (fig,) = figures
+    assert fig._suptitle.get_text().startswith("d.npz (2 modalities)")
+    patterns, noise = fig.subfigs
+    assert [ax.get_title() for ax in patterns.axes] == ["concat", "late"]
+    assert len(noise.axes) == 2 and all(ax.get_visible() for ax in fig.get_axes())
+    assert patterns.axes[-1].get_legend() is not None  # colours: modalities present
+    labels = [t.get_text() for t in noise.axes[0].get_legend().get_texts()]
+    assert labels == ["concat", "late"]
+
+
+@pytest.mark.parametrize("what", ["partial", "all-missing"])
+def test_npz_with_bad_rows_gives_an_error_line_with_file_rows(tmp_path, capsys, what):
+    X, y = make_multimodal_classification(100, 2, {"a": 3, "b": 2}, random_state=0)
+    a, b = X["a"].copy(), X["b"].copy()
+    if what == "partial":
+        a[87, 1] = np.nan
+        message = "Modality 'a' has partial NaN in rows [87]"
+    else:
+        a[93], b[93] = np.nan, np.nan
+        message = "Rows [93] have every modality missing"
+    path = tmp_path / "bad.npz"
+    np.savez(path, y=y, a=a, b=b)
+    with pytest.raises(SystemExit) as exc:
+        main(["benchmark", "--dataset", str(path), "--quick"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and message in err and "Traceback" not in err
 
 
 def test_help(capsys):

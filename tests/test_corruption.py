@@ -165,7 +165,7 @@ def test_bad_parameters():
     cases = [
         (GaussianNoise(std=-1.0), r"^The 'std' parameter of GaussianNoise must be a float in the "
          r"range \[0\.0, inf\)\. Got -1\.0 instead\.$"),
-        (GaussianNoise(modalities=["a", "q"]), r"^GaussianNoise: unknown modalities \['q'\] in `modalities`; the data has"),
+        (GaussianNoise(targets=["a", "q"]), r"^GaussianNoise: unknown modalities \['q'\] in `targets`; the data has"),
         (FeatureMasking(p=1.5), r"^The 'p' parameter of FeatureMasking must be a float in the "
          r"range \[0\.0, 1\.0\]\. Got 1\.5 instead\.$"),
         (ModalityDropout(rates=-0.1), r"The 'rates' parameter of ModalityDropout must be a float "
@@ -175,7 +175,7 @@ def test_bad_parameters():
         (KeepModalities([]), "names must name at least one modality to keep"),
         (KeepModalities(["a", "q"]), r"^KeepModalities: unknown modalities \['q'\] in `names`; the data has "
          r"modalities \['a', 'b', 's'\]\.$"),
-        (PerModality(StandardScaler(), modalities="q"), r"unknown modalities \['q'\]"),
+        (PerModality(StandardScaler(), targets="q"), r"unknown modalities \['q'\]"),
     ]
     for est, message in cases:
         with pytest.raises(ValueError, match=message):
@@ -189,7 +189,7 @@ def test_bad_parameters():
 
 def test_gaussian_noise_where_asked_only():
     X = _data(n=400)
-    out = GaussianNoise(std=0.3, modalities=["a", "s"], random_state=0).corrupt(X)
+    out = GaussianNoise(std=0.3, targets=["a", "s"], random_state=0).corrupt(X)
     _same(out["b"], X["b"])  # not chosen: identical
     assert np.isnan(out["a"][:5]).all() and np.isnan(out["s"][8:10]).all()  # missing rows
     assert np.isnan(out["s"][10:20, 2:]).all()  # padding
@@ -199,7 +199,7 @@ def test_gaussian_noise_where_asked_only():
     assert abs(diff_a.std() - 0.3) < 0.02 and abs(diff_a.mean()) < 0.03
     assert abs(diff_s.std() - 0.3) < 0.02
     # a single name works as a list of one; std=0 is the identity
-    one = GaussianNoise(std=0.3, modalities="b", random_state=0).corrupt(X)
+    one = GaussianNoise(std=0.3, targets="b", random_state=0).corrupt(X)
     _same(one["a"], X["a"])
     zero = GaussianNoise(std=0.0, random_state=0).corrupt(X)
     for k in X:
@@ -211,7 +211,7 @@ def test_gaussian_noise_where_asked_only():
 
 def test_feature_masking_2d_present_rows_only():
     X = _data(n=2000)
-    out = FeatureMasking(p=0.25, modalities=["a", "b"], random_state=0).corrupt(X)
+    out = FeatureMasking(p=0.25, targets=["a", "b"], random_state=0).corrupt(X)
     _same(out["s"], X["s"])
     for k, missing in (("a", slice(0, 5)), ("b", slice(5, 8))):
         assert np.isnan(out[k][missing]).all()
@@ -225,7 +225,7 @@ def test_feature_masking_2d_present_rows_only():
 
 def test_feature_masking_sequences_masks_whole_valid_timesteps():
     X = _data(n=2000)
-    out = FeatureMasking(p=0.4, modalities="s", random_state=0).corrupt(X)
+    out = FeatureMasking(p=0.4, targets="s", random_state=0).corrupt(X)
     s, o = X["s"], out["s"]
     valid = ~np.isnan(s).all(2)
     step_zero = (o == 0).all(2)
@@ -270,7 +270,69 @@ def test_modality_dropout_respects_existing_missingness():
     assert (mask_out <= mask_in).all() and (mask_out.sum(1) == 1).all()
     assert np.isnan(out["s"][10:20, 2:]).all()
     single = np.random.RandomState(0).randn(20, 3)
-    _same(ModalityDropout(rates=1.0).corrupt(single), single)
+    with pytest.warns(UserWarning, match=r"single modality \('x'\).*returned unchanged"):
+        _same(ModalityDropout(rates=1.0).corrupt(single), single)
+
+
+# -- Flat data split by the column spec ``modalities`` (issue 14) ------------------
+
+
+def _wine_df():
+    rng = np.random.RandomState(0)
+    cols = ["mean", "sd", "p1", "p2", "p3"]
+    return pd.DataFrame(rng.randn(30, 5), columns=cols, index=np.arange(100, 130))
+
+
+def test_noise_targets_one_modality_of_a_dataframe():
+    df = _wine_df()
+    spec = {"mean": ["mean", "sd"], "rest": ["p1", "p2", "p3"]}
+    # Before: "the data has modalities ['x']"; the error now says how to split.
+    with pytest.raises(ValueError, match=r"single modality 'x' unless split: pass modalities="):
+        GaussianNoise(targets="mean").corrupt(df)
+    out = GaussianNoise(std=1.0, targets="mean", modalities=spec, random_state=0).corrupt(df)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == list(df.columns) and (out.index == df.index).all()
+    assert (out[["p1", "p2", "p3"]].to_numpy() == df[["p1", "p2", "p3"]].to_numpy()).all()
+    assert (out[["mean", "sd"]].to_numpy() != df[["mean", "sd"]].to_numpy()).all()
+    assert (df.to_numpy() == _wine_df().to_numpy()).all()  # input untouched
+
+
+def test_transformers_take_positional_spec_on_arrays():
+    X = _wine_df().to_numpy()
+    spec = {"a": [0, 1], "b": slice(2, 5)}
+    masked = FeatureMasking(p=1.0, targets="b", modalities=spec).corrupt(X)
+    assert masked.shape == X.shape and (masked[:, 2:] == 0).all()
+    assert (masked[:, :2] == X[:, :2]).all()
+    dropped = ModalityDropout(rates={"a": 1.0}, modalities=spec, random_state=0).corrupt(X)
+    assert np.isnan(dropped[:, :2]).all() and (dropped[:, 2:] == X[:, 2:]).all()
+    kept = KeepModalities("b", modalities=spec).corrupt(X)
+    assert np.isnan(kept[:, :2]).all() and (kept[:, 2:] == X[:, 2:]).all()
+    scaled = PerModality(StandardScaler(), targets="a", modalities=spec).fit_transform(X)
+    assert np.allclose(scaled[:, :2].mean(0), 0) and (scaled[:, 2:] == X[:, 2:]).all()
+    with pytest.raises(ValueError, match=r"changes the width of modality 'a' \(2 -> 1"):
+        PerModality(PCA(n_components=1), modalities=spec).fit_transform(X)
+
+
+def test_spec_in_a_pipeline_step_fit_then_transform():
+    X = _wine_df().to_numpy()
+    noise = GaussianNoise(std=1.0, targets="a", modalities={"a": [0], "b": [1, 2, 3, 4]},
+                          random_state=0).fit(X)
+    assert noise.modalities_ == ["a", "b"] and noise.n_features_in_ == 5
+    out = noise.transform(X)
+    assert (out[:, 0] != X[:, 0]).all() and (out[:, 1:] == X[:, 1:]).all()
+
+
+def test_modality_dropout_on_flat_data_warns():
+    # The issue's example: ModalityDropout(rates=0.5).corrupt(df.values) did nothing, silently.
+    values = _wine_df().to_numpy()
+    with pytest.warns(UserWarning, match="ModalityDropout: the data has a single modality"):
+        out = ModalityDropout(rates=0.5).corrupt(values)
+    _same(out, values)
+
+
+def test_old_meaning_of_modalities_gets_a_pointer_to_targets():
+    with pytest.raises(TypeError, match=r"modalities is the column spec.*use targets='a'"):
+        GaussianNoise(modalities="a").corrupt({"a": np.ones((3, 2))})
 
 
 # -- KeepModalities -------------------------------------------------------------
@@ -312,7 +374,7 @@ def test_per_modality_fits_on_present_rows_and_valid_timesteps():
 
 def test_per_modality_changes_dimension_and_passes_through():
     X = _data(n=60)
-    pm = PerModality(PCA(n_components=1), modalities=["a", "s"])
+    pm = PerModality(PCA(n_components=1), targets=["a", "s"])
     out = pm.fit_transform(X)
     assert out["a"].shape == (60, 1) and out["s"].shape == (60, 4, 1)
     _same(out["b"], X["b"])
@@ -366,7 +428,7 @@ def test_pipeline_trains_clean_and_predicts_on_corrupted_data():
     y = np.tile([0, 1], 40)
     X = {"a": y[:, None] + 0.3 * rng.randn(80, 3), "b": rng.randn(80, 2)}
     params = dict(max_epochs=2, hidden_sizes=(8,), latent_dim=4, random_state=0)
-    noise = GaussianNoise(std=2.0, modalities="a", random_state=1)
+    noise = GaussianNoise(std=2.0, targets="a", random_state=1)
     pipe = Pipeline([("noise", noise), ("clf", RAMLClassifier(**params))]).fit(X, y)
     clean = RAMLClassifier(**params).fit(X, y)
     # trained on clean data: the same network as a fit without the noise step

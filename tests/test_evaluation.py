@@ -134,9 +134,9 @@ def test_flat_array_with_estimator_spec():
     dropped = flat.copy()
     dropped[:, 2:] = np.nan  # pattern ("a",) by hand, in the flat form
     assert table["score"].iloc[0] == clf.score(dropped, y)
-    curve = corruption_scores(clf, flat, y, GaussianNoise(modalities="b", random_state=0),
+    curve = corruption_scores(clf, flat, y, GaussianNoise(targets="b", random_state=0),
                               "std", [0.0, 0.5])
-    noisy = GaussianNoise(std=0.5, modalities="b", random_state=0).corrupt(X)
+    noisy = GaussianNoise(std=0.5, targets="b", random_state=0).corrupt(X)
     assert curve["score"].iloc[1] == clf.score(np.hstack([noisy["a"], noisy["b"], noisy["c"]]), y)
     # a DataFrame with a spec by column names
     df = pd.DataFrame(flat, columns=[f"f{i}" for i in range(7)])
@@ -151,14 +151,14 @@ def test_flat_array_with_estimator_spec():
 def test_corruption_scores(fitted):
     clf, X, y = fitted
     before = {k: v.copy() for k, v in X.items()}
-    noise = GaussianNoise(modalities="a", random_state=0)
+    noise = GaussianNoise(targets="a", random_state=0)
     table = corruption_scores(clf, X, y, noise, "std", [0.0, 1.0, 4.0])
     assert list(table.columns) == ["std", "score"] and table["std"].tolist() == [0.0, 1.0, 4.0]
     assert table["score"].iloc[0] == clf.score(X, y)
     assert table["score"].iloc[1] == clf.score(noise.set_params(std=1.0).corrupt(X), y)
     assert table["score"].iloc[0] > table["score"].iloc[2] + 0.2
     assert noise.std == 1.0 and not hasattr(noise, "modalities_")  # clones are used
-    masking = corruption_scores(clf, X, y, FeatureMasking(modalities="a", random_state=0), "p",
+    masking = corruption_scores(clf, X, y, FeatureMasking(targets="a", random_state=0), "p",
                                 [0.0, 1.0], scoring="accuracy")
     assert masking["score"].iloc[0] == clf.score(X, y) and masking["score"].iloc[1] < 0.5
     dropout = corruption_scores(clf, X, y, ModalityDropout(random_state=0), "rates",
@@ -182,7 +182,8 @@ def test_any_estimator_with_score():
     y = np.tile([0, 1], 50)
     flat = y[:, None] + 0.1 * rng.randn(100, 2)
     clf = LogisticRegression().fit(flat, y)
-    table = missing_pattern_scores(clf, flat, y)
+    with pytest.warns(UserWarning, match="single modality 'x'"):
+        table = missing_pattern_scores(clf, flat, y)
     assert table["pattern"].tolist() == [("x",)] and table["score"].iloc[0] == 1.0
 
 
@@ -193,3 +194,176 @@ def test_modules_import_neither_torch_nor_optional_dependencies():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- Pipelines fed flat or DataFrame data (issue 14, section 2) ---------------------
+
+
+def _flat_task():
+    X, y = _task(n=90)
+    df = pd.DataFrame(np.hstack([X["a"], X["b"], X["c"]]),
+                      columns=["a0", "a1", "b0", "b1", "b2", "c0", "c1"],
+                      index=np.arange(1000, 1090))
+    spec = {"a": ["a0", "a1"], "b": ["b0", "b1", "b2"], "c": ["c0", "c1"]}
+    return X, df, y, spec
+
+
+FAST = dict(max_epochs=2, lr=1e-2, hidden_sizes=(8,), random_state=0)
+
+
+@pytest.mark.parametrize("where", ["final", "split"])
+def test_pattern_and_noise_scores_on_pipelines_fed_flat_data(where):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skmm import LateFusionClassifier, PerModality, SplitModalities
+
+    X, df, y, spec = _flat_task()
+    if where == "final":  # the spec in the final estimator, after a column-keeping scaler
+        pipe = make_pipeline(StandardScaler().set_output(transform="pandas"),
+                             LateFusionClassifier(modalities=spec, **FAST))
+    else:  # the spec in SplitModalities
+        pipe = make_pipeline(SplitModalities(spec), PerModality(StandardScaler()),
+                             LateFusionClassifier(**FAST))
+    pipe.fit(df, y)
+    # Before: a pandas KeyError (DataFrame) or one pattern ('x',) (NumPy array).
+    table = missing_pattern_scores(pipe, df, y)
+    assert table["pattern"].tolist()[-1] == ("a", "b", "c") and len(table) == 7
+    keep_a = df.copy()
+    keep_a.loc[:, ["b0", "b1", "b2", "c0", "c1"]] = np.nan
+    assert table["score"].iloc[0] == pipe.score(keep_a, y)
+    curve = corruption_scores(pipe, df, y, GaussianNoise(targets="a", random_state=0), "std",
+                              [0.0, 2.0])
+    noisy = GaussianNoise(std=2.0, targets="a", modalities=spec, random_state=0).corrupt(df)
+    assert curve["score"].tolist() == [pipe.score(df, y), pipe.score(noisy, y)]
+    if where == "split":  # positional spec on a NumPy array
+        pos = {"a": [0, 1], "b": [2, 3, 4], "c": [5, 6]}
+        arr_pipe = make_pipeline(SplitModalities(pos), LateFusionClassifier(**FAST))
+        arr_pipe.fit(df.to_numpy(), y)
+        arr_table = missing_pattern_scores(arr_pipe, df.to_numpy(), y)
+        assert len(arr_table) == 7
+
+
+def test_explicit_modalities_argument_and_mismatch_error():
+    from sklearn.pipeline import make_pipeline
+
+    from skmm import LateFusionClassifier
+
+    X, df, y, spec = _flat_task()
+    # A custom step splits the data: the spec cannot be found, so the model's modalities
+    # do not match and the error asks for modalities=.
+    split = FunctionTransformer(lambda d: MultimodalData(
+        {k: d[v].to_numpy() for k, v in spec.items()}))
+    pipe = make_pipeline(split, LateFusionClassifier(**FAST)).fit(df, y)
+    with pytest.raises(ValueError, match=r"uses modalities \['a', 'b', 'c'\], but X reads as "
+                                         r"modalities \['x'\]\. Pass modalities="):
+        missing_pattern_scores(pipe, df, y)
+    table = missing_pattern_scores(pipe, df, y, patterns=[("a",)], modalities=spec)
+    keep_a = df.copy()
+    keep_a.loc[:, ["b0", "b1", "b2", "c0", "c1"]] = np.nan
+    assert table["score"].tolist() == [pipe.score(keep_a, y)]
+    with pytest.raises(ValueError, match="X is already a dict"):
+        missing_pattern_scores(pipe, X, y, modalities=spec)
+
+
+# -- robustness_report (issue 14, section 3) ------------------------------------
+
+
+def test_robustness_report_tables():
+    from sklearn.preprocessing import StandardScaler
+
+    from skmm import ConcatFusionClassifier, LateFusionClassifier, PerModality
+    from skmm.evaluation import robustness_report
+
+    X, y = _task(n=90)
+    X_test, y_test = _task(n=60, seed=1)
+    late = LateFusionClassifier(**FAST)
+    report = robustness_report(
+        {"late": late, "concat": ConcatFusionClassifier(max_epochs=2, random_state=0)},
+        X, y, X_test, y_test, preprocess=PerModality(StandardScaler()),
+        noise_levels=[0, 1.5], noise_targets=["a"], return_estimators=True, progress=False,
+    )
+    assert sorted(report) == ["estimators", "fit_time", "missing_patterns", "noise"]
+    assert not hasattr(late, "classes_")  # cloned: the object passed stays unfitted
+    pats = report["missing_patterns"]
+    assert list(pats.columns) == ["estimator", "pattern", "n_present", "n_samples", "score"]
+    assert pats["estimator"].tolist() == ["late"] * 7 + ["concat"] * 7
+    noise = report["noise"]
+    assert list(noise.columns) == ["estimator", "modality", "std", "score"]
+    assert noise[["estimator", "modality", "std"]].values.tolist() == [
+        ["late", "a", 0.0], ["late", "a", 1.5], ["concat", "a", 0.0], ["concat", "a", 1.5]]
+    assert (report["fit_time"]["fit_time_s"] > 0).all()
+    # the numbers are those of the building blocks, on the preprocessed test set
+    fitted = report["estimators"]["late"]
+    scaled = PerModality(StandardScaler()).fit(X).transform(X_test)
+    expected = missing_pattern_scores(fitted, scaled, y_test)["score"].tolist()
+    assert pats["score"].tolist()[:7] == expected
+    assert noise["score"].iloc[0] == fitted.score(scaled, y_test)
+
+
+def test_robustness_report_progress_and_conflictive_hook(monkeypatch, capsys):
+    from skmm import LateFusionClassifier, corruption
+    from skmm.evaluation import robustness_report
+
+    X, y = _task(n=60)
+    calls = []
+
+    def fake_make_conflictive(X, y, *, random_state=None, conflict_fraction=0.4):
+        calls.append((random_state, conflict_fraction))
+        out = MultimodalData({k: v.copy() for k, v in X.items()})
+        out["a"] = out["a"][::-1].copy()  # swap the informative modality between samples
+        return out, {"noise": np.array([], int), "conflict": np.arange(len(y))}
+
+    monkeypatch.setattr(corruption, "make_conflictive", fake_make_conflictive, raising=False)
+    report = robustness_report([LateFusionClassifier(**FAST)], X, y, X, y, patterns=None,
+                               noise_levels=[], conflictive={"conflict_fraction": 0.2},
+                               random_state=7, progress=True, return_estimators=True)
+    assert sorted(report) == ["conflictive", "estimators", "fit_time"]
+    fitted = report["estimators"]["LateFusionClassifier"]
+    table = report["conflictive"]
+    assert table["estimator"].tolist() == ["LateFusionClassifier"] * 2
+    assert table["setting"].tolist() == ["clean", "conflictive"]
+    assert table["n_conflict"].tolist() == [0, 60]
+    assert table["score"].tolist() == [
+        fitted.score(X, y), fitted.score(fake_make_conflictive(X, y)[0], y)]
+    assert calls[0] == (7, 0.2)
+    assert "robustness" in capsys.readouterr().err  # progress=True: a bar on stderr
+    robustness_report([LateFusionClassifier(**FAST)], X, y, X, y, patterns=None,
+                      noise_levels=[0.0], progress="auto")
+    assert capsys.readouterr().err == ""  # "auto": stderr is not a terminal here
+    monkeypatch.delattr(corruption, "make_conflictive", raising=False)
+    with pytest.raises(ValueError, match="conflictive= needs skmm.corruption.make_conflictive"):
+        robustness_report([LateFusionClassifier(**FAST)], X, y, X, y, patterns=None,
+                          noise_levels=None, conflictive=True, progress=False)
+
+
+def test_robustness_report_runs_the_real_conflictive_protocol():
+    from skmm import LateFusionClassifier, corruption
+    from skmm.evaluation import robustness_report
+
+    if not hasattr(corruption, "make_conflictive"):
+        pytest.skip("skmm.corruption.make_conflictive is not in this version")
+    X, y = _task(n=60)
+    report = robustness_report([LateFusionClassifier(**FAST)], X, y, X, y, patterns=None,
+                               noise_levels=None, random_state=0, return_estimators=True,
+                               conflictive={"noise_fraction": 0.0, "conflict_fraction": 0.5})
+    table = report["conflictive"]
+    fitted = report["estimators"]["LateFusionClassifier"]
+    conflicted, rows = corruption.make_conflictive(X, y, noise_fraction=0.0,
+                                                   conflict_fraction=0.5, random_state=0)
+    assert table["n_conflict"].tolist() == [0, len(rows["conflict"])] and len(rows["conflict"])
+    assert table["score"].tolist() == [fitted.score(X, y), fitted.score(conflicted, y)]
+
+
+def test_single_modality_flat_data_warns_that_one_pattern_is_scored():
+    rng = np.random.RandomState(0)
+    y = np.tile([0, 1], 20)
+    X = y[:, None] + 0.3 * rng.randn(40, 3)
+    clf = LogisticRegression().fit(X, y)
+    with pytest.warns(UserWarning, match=r"single modality 'x', so there is one pattern"):
+        table = missing_pattern_scores(clf, X, y)
+    assert table["pattern"].tolist() == [("x",)]
+    split = missing_pattern_scores(clf, X, y, patterns=[("a", "b")],
+                                   modalities={"a": [0], "b": [1, 2]})
+    assert split["pattern"].tolist() == [("a", "b")]
+    assert split["score"].iloc[-1] == clf.score(X, y)

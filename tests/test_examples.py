@@ -40,6 +40,7 @@ def test_missing_patterns_example(tmp_path, capsys):
     # Even 3 epochs on 210 digits beat chance (0.1) with all modalities present.
     assert values[-1].max() > 0.3
     assert "Mean accuracy by number of present modalities" in out
+    assert "[--quick] smoke-test settings: the numbers below are not meaningful." in out
     assert (tmp_path / "missing_patterns.png").stat().st_size > 1000
 
 
@@ -53,6 +54,7 @@ def test_corruption_example(tmp_path, capsys):
     # Noise of 8 standard deviations on one of three modalities hurts every model.
     assert (scores.loc[8.0] < scores.loc[0.0] + 1e-9).all()
     assert "Mean RAML fusion weight of 'top' (equal weights: 0.333)" in out
+    assert "the numbers below are not meaningful" in out
     for name in ("corruption_curves.png", "fusion_weights.png"):
         assert (tmp_path / name).stat().st_size > 1000
 
@@ -61,6 +63,7 @@ def test_quickstart_example(tmp_path, capsys):
     table = run_example("quickstart.py", tmp_path)
     out = capsys.readouterr().out
     assert "n_samples=300" in out
+    assert "the numbers below are not meaningful" in out
     assert "best parameters: {'ramlclassifier__lambda1'" in out
     assert len(table) == 7
     # "profile" was made missing for ~30% of the samples: its pattern scores fewer.

@@ -98,7 +98,7 @@ def test_fusion_weights_of_a_fitted_raml():
 
 def test_eta_history_lines():
     eta = np.array([[0.5, 0.5, 0.5], [0.6, 0.4, 0.5], [0.7, 0.3, 0.5], [0.8, 0.2, 0.5]])
-    ax = plot_eta_history(eta, modalities=["a", "v", "t"])
+    ax = plot_eta_history(eta, names=["a", "v", "t"])
     assert len(ax.lines) == 3
     assert [line.get_label() for line in ax.lines] == ["a", "v", "t"]
     np.testing.assert_array_equal(ax.lines[1].get_xdata(), [1, 2, 3, 4])
@@ -116,7 +116,7 @@ def test_eta_history_lines():
     assert axes[1].get_xlabel() == "regulation step"
     np.testing.assert_array_equal(axes[1].lines[0].get_ydata(), [0.1, 0.0, -0.1, 0.0])
     with pytest.raises(ValueError, match="eta_history has 3 columns but 2 modality names"):
-        plot_eta_history(eta, modalities=["a", "v"])
+        plot_eta_history(eta, names=["a", "v"])
     with pytest.raises(ValueError, match="ax must be a pair of Axes here, got 1"):
         plot_eta_history(eta, eta, ax=plt.gca())
 

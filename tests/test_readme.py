@@ -36,10 +36,16 @@ def commands():
     ]
 
 
+#: The one address the README may name: PyTorch's CPU-only wheels, the alternative
+#: first line of the set-up block (issue 14: without it pip may fetch a CUDA build).
+CPU_TORCH = "pip install torch --index-url https://download.pytorch.org/whl/cpu"
+
+
 def test_readme_set_up_commands():
     cmds = commands()
-    assert cmds[0] == 'pip install -e ".[test]"'
+    assert cmds[:2] == [CPU_TORCH, 'pip install -e ".[test]"']
     assert "python -m pytest -q" in cmds
+    assert 'pip install -e ".[docs]"' in read("README.md")
 
 
 def test_ci_runs_the_readme_test_command_verbatim():
@@ -57,8 +63,10 @@ def test_readme_python_blocks_are_doctests():
     assert "--doctest-glob=README.md" in read("setup.cfg")
 
 
-def test_readme_names_no_download_host():
-    assert not re.search(r"https?://", read("README.md"))
+def test_readme_names_no_download_host_but_pytorch_cpu_wheels():
+    assert re.findall(r"https?://\S+", read("README.md")) == [
+        "https://download.pytorch.org/whl/cpu"
+    ]
 
 
 def test_readme_benchmark_options_exist(capsys):
