@@ -264,8 +264,9 @@ class StreamData(TensorData):
             chunk_order = torch.randperm(n_chunks)
         else:
             chunk_order = torch.arange(n_chunks)
-        for w in range(0, n_chunks, self.window_chunks):
-            chunks = chunk_order[w : w + self.window_chunks].sort().values.tolist()
+        window = self.window_chunks if shuffle else 1
+        for w in range(0, n_chunks, window):
+            chunks = chunk_order[w : w + window].sort().values.tolist()
             pos = torch.cat([by_source[c * chunk : (c + 1) * chunk] for c in chunks])
             source_rows = (pos if self.rows is None else self.rows[pos]).numpy()
             buffers = [
@@ -909,12 +910,17 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
         dataset = make_dataset(data, None, net.device, placement)
         module = net.module_
         module.eval()
+        out, start = None, 0
         with torch_threads(self.n_threads), torch.no_grad():
-            out = [
-                fn(module, batch).detach().cpu().numpy()
-                for batch, _ in BatchIterator(dataset, self.batch_size, shuffle=False)
-            ]
-        return np.concatenate(out)
+            for batch, _ in BatchIterator(dataset, self.batch_size, shuffle=False):
+                result = fn(module, batch).detach().cpu().numpy()
+                if out is None:
+                    # One output array: many small per-batch arrays that outlive the
+                    # batches' temporaries fragment the heap (~0.4 MB per batch).
+                    out = np.empty((len(dataset),) + result.shape[1:], dtype=result.dtype)
+                out[start : start + len(result)] = result
+                start += len(result)
+        return out
 
     def predict_proba(self, X):
         """Class probabilities.
