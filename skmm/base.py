@@ -209,16 +209,16 @@ class StreamData(TensorData):
     * in-memory data: a uniform random permutation (the same one
       :class:`TensorData` draws, so both give the same batches);
     * out-of-core data: *shuffled chunks*. The rows are cut into chunks of
-      consecutive rows of about ``chunk_bytes`` (at least one batch); each
-      epoch visits the chunks in a new random order, ``window_chunks`` chunks
-      at a time, and shuffles the rows of those chunks uniformly among
-      themselves. Each row is seen exactly once per epoch; a batch mixes rows
+      consecutive rows of about ``chunk_bytes`` (8 MB, at least one batch);
+      each epoch visits the chunks in a new random order, ``window_chunks``
+      (8) chunks at a time, and shuffles the rows of those chunks uniformly
+      among themselves. One window (64 MB) is in memory at a time. Each row is seen exactly once per epoch; a batch mixes rows
       of at most two windows. Reads are one sequential read per chunk. When
       the whole data set fits in one window, the order is a uniform
       permutation, the same as for in-memory data.
     """
 
-    chunk_bytes = 16 * 2**20
+    chunk_bytes = 8 * 2**20
     window_chunks = 8
 
     def __init__(self, xs, lengths, mask, y=None, *, has_nan=None, rows=None, device="cpu"):
