@@ -212,8 +212,9 @@ class StreamData(TensorData):
       consecutive rows of about ``chunk_bytes`` (8 MB, at least one batch);
       each epoch visits the chunks in a new random order, ``window_chunks``
       (8) chunks at a time, and shuffles the rows of those chunks uniformly
-      among themselves. One window (64 MB) is in memory at a time. Each row is seen exactly once per epoch; a batch mixes rows
-      of at most two windows. Reads are one sequential read per chunk. When
+      among themselves. One window (64 MB) is in memory at a time. Each row
+      is seen exactly once per epoch; a batch mixes rows of at most two
+      windows. Reads are one sequential read per chunk. When
       the whole data set fits in one window, the order is a uniform
       permutation, the same as for in-memory data.
     """
@@ -240,7 +241,7 @@ class StreamData(TensorData):
         )
 
     def __getitem__(self, index):
-        part = super().__getitem__(torch.as_tensor(index))
+        part = super().__getitem__(index if isinstance(index, slice) else torch.as_tensor(index))
         return StreamData(
             part.xs, part.lengths, part.mask, part.y,
             has_nan=part.has_nan, rows=part.rows, device=self.device,
