@@ -21,6 +21,8 @@ This module imports numpy, scipy and scikit-learn only (never torch).
 
 from __future__ import annotations
 
+import math
+import mmap
 import numbers
 import warnings
 from dataclasses import dataclass
@@ -334,20 +336,29 @@ class ModalityArrays:
     ----------
     names : tuple of str
         Modality names, in order.
-    arrays : tuple of ndarray
-        One array per modality; missing rows (and padding timesteps) are filled
-        with the ``fill`` value given to :func:`check_multimodal`.
+    arrays : tuple of array-like
+        One array per modality. With ``copy=True`` (the default of
+        :func:`check_multimodal`) a fresh array whose missing rows (and
+        padding timesteps) hold the ``fill`` value. With ``copy=False``, the
+        caller's own array wherever no conversion was needed (read it, never
+        write it; its missing rows are still NaN, see ``has_nan``), and an
+        out-of-core source (see :func:`is_out_of_core`) as it is: read its
+        rows with :func:`read_rows` or :func:`take_rows`.
     mask : ndarray of shape (n_samples, n_modalities), dtype bool
         ``True`` where the modality is present.
     lengths : tuple of (ndarray or None)
         For a sequence modality, the number of valid timesteps per sample (0
         where missing); ``None`` for a 2D modality.
+    has_nan : tuple of bool
+        Whether each array still holds NaN (missing rows or padding) that its
+        consumer must fill: only an array passed through uncopied.
     """
 
     names: tuple
     arrays: tuple
     mask: np.ndarray
     lengths: tuple
+    has_nan: tuple = ()
 
     @property
     def n_samples(self):
@@ -362,11 +373,102 @@ class ModalityArrays:
         }
 
 
+#: Bytes of one block of rows that validation and out-of-core reads handle at once.
+BLOCK_BYTES = 16 * 2**20
+
+
+def is_out_of_core(value):
+    """Whether a modality is read in blocks of rows instead of as one in-memory array.
+
+    True for an ``np.memmap`` opened on a file (not a slice of one) and for any
+    array-like that is not a numpy array but has ``shape``, a numpy ``dtype``
+    and row slicing (``value[a:b]``), such as an HDF5 (h5py) or zarr dataset.
+    Such a source is never loaded whole: validation reads it in blocks of
+    :data:`BLOCK_BYTES`, and a memmap's blocks are read with plain file reads,
+    so that its pages stay in the page cache and out of the process's
+    resident memory.
+    """
+    if isinstance(value, np.memmap):
+        return isinstance(value.base, mmap.mmap)
+    if isinstance(value, np.ndarray) or _is_dataframe(value) or sp.issparse(value):
+        return False
+    if not all(hasattr(value, a) for a in ("shape", "dtype", "__getitem__")):
+        return False
+    try:
+        np.dtype(value.dtype)
+    except TypeError:  # e.g. a torch tensor
+        return False
+    return len(value.shape) in (2, 3)  # anything else gets the in-memory checks' errors
+
+
+def _block_rows(shape, itemsize=4):
+    """Rows per block of about :data:`BLOCK_BYTES`."""
+    row_bytes = itemsize * math.prod(shape[1:])
+    return max(1, BLOCK_BYTES // max(1, row_bytes))
+
+
+def read_rows(source, start, stop, dtype=np.float32):
+    """Rows ``start:stop`` of an in-memory or out-of-core array, as ``dtype``.
+
+    For an in-memory array of that dtype the result is a view (read it, never
+    write it); otherwise a new array. A memmap over a file (mode ``"r"``,
+    ``"r+"`` or ``"w+"``) is read with a plain file read rather than through
+    the mapping.
+    """
+    if (
+        isinstance(source, np.memmap)
+        and isinstance(source.base, mmap.mmap)
+        and source.mode != "c"  # copy-on-write changes live only in the mapping
+        and source.filename
+        and source.flags.c_contiguous
+    ):
+        out = np.empty((stop - start,) + source.shape[1:], dtype=source.dtype)
+        row_bytes = source.dtype.itemsize * math.prod(source.shape[1:])
+        with open(source.filename, "rb") as f:
+            f.seek(source.offset + start * row_bytes)
+            if f.readinto(memoryview(out).cast("B")) != out.nbytes:
+                raise ValueError(f"Short read from {source.filename!r} at rows {start}:{stop}.")
+    else:
+        out = np.asarray(source[start:stop])
+    with np.errstate(over="ignore"):  # a value too large for dtype: the inf error of _scan
+        return out.astype(dtype, copy=False)
+
+
+def take_rows(source, rows, dtype=np.float32):
+    """``source[rows]`` for sorted row indices, read in blocks of consecutive rows.
+
+    A read spans at most :data:`BLOCK_BYTES` of consecutive source rows and
+    skips no more than 1/16 of that between two wanted rows, so a dense run of
+    rows costs one sequential read and a sparse one reads little it drops.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.empty((rows.size,) + tuple(source.shape[1:]), dtype=dtype)
+    span = _block_rows(source.shape, np.dtype(source.dtype).itemsize)
+    cuts = np.flatnonzero(np.diff(rows) > max(1, span // 16)) + 1
+    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, rows.size]):
+        i = int(lo)
+        while i < hi:
+            start = int(rows[i])
+            j = int(lo) + int(np.searchsorted(rows[lo:hi], start + span, side="left"))
+            block = read_rows(source, start, int(rows[j - 1]) + 1, dtype)
+            out[i:j] = block if block.shape[0] == j - i else block[rows[i:j] - start]
+            i = j
+    return out
+
+
 def _to_numeric(name, value):
     if sp.issparse(value):
         raise TypeError(
             f"Modality {name!r}: sparse input is not supported; convert it with .toarray()."
         )
+    if is_out_of_core(value):
+        kind = np.dtype(value.dtype).kind
+        if kind not in "biuf":
+            raise TypeError(
+                f"Modality {name!r} has dtype {value.dtype}; an out-of-core modality must be "
+                "numeric (bool, int or float)."
+            )
+        return value
     if _is_dataframe(value):
         value = value.to_numpy()
     arr = np.asarray(value)
@@ -387,13 +489,90 @@ def _to_numeric(name, value):
     return arr
 
 
-def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0):
+def _scan(name, arr, out_dtype, out, fill, labels=None):
+    """Validate one modality block by block; fill ``out`` (if given) on the way.
+
+    No temporary is larger than a block: the per-timestep sum of a block is
+    finite exactly where a timestep holds no NaN or inf, and only the rows
+    where it is not are examined element by element.
+
+    Returns ``present`` (n,), ``seq_len`` (n,) or None, and whether NaN was found.
+    """
+    n, three_d = arr.shape[0], len(arr.shape) == 3
+    n_steps, d = (arr.shape[1], arr.shape[2]) if three_d else (1, arr.shape[1])
+    inf_rows, partial, misplaced = (np.zeros(n, bool) for _ in range(3))
+    present = np.ones(n, bool)
+    seq_len = np.full(n, n_steps, np.int64) if three_d else None
+    any_nan = False
+    do_fill = out is not None and not (isinstance(fill, float) and np.isnan(fill))
+    step = _block_rows(arr.shape, max(4, np.dtype(out_dtype).itemsize))
+    for a in range(0, n, step):
+        b = min(a + step, n)
+        block = read_rows(arr, a, b, out_dtype)
+        if out is not None:
+            out[a:b] = block
+        cube = block.reshape(b - a, n_steps, d)
+        with np.errstate(over="ignore", invalid="ignore"):
+            bad = ~np.isfinite(cube.sum(axis=2))  # (b, T): NaN/inf, or a harmless overflow
+        if not bad.any():
+            continue
+        cand = np.flatnonzero(bad.any(1))
+        sub = cube[cand]
+        nan = np.isnan(sub)
+        inf_rows[a + cand] = np.isinf(sub).any((1, 2))
+        if not nan.any():
+            continue
+        any_nan = True
+        step_all = nan.all(2)
+        if three_d:
+            partial[a + cand] = (nan.any(2) & ~step_all).any(1)
+            valid = ~step_all
+            lens = valid.sum(1)
+            misplaced[a + cand] = (valid != (np.arange(n_steps) < lens[:, None])).any(1)
+            seq_len[a + cand] = lens
+            present[a + cand] = lens > 0
+        else:
+            partial[a + cand] = nan[:, 0].any(1) & ~step_all[:, 0]
+            present[a + cand] = ~step_all[:, 0]
+        if do_fill:
+            sub[nan] = fill
+            out[a:b].reshape(b - a, n_steps, d)[cand] = sub
+    if inf_rows.any():
+        raise ValueError(
+            f"Modality {name!r} contains inf (or values too large for {np.dtype(out_dtype)}) in "
+            f"rows {_rows(inf_rows, labels=labels)}."
+        )
+    if partial.any():
+        if three_d:
+            raise ValueError(
+                f"Modality {name!r} has partial NaN inside timesteps of rows "
+                f"{_rows(partial, labels=labels)}: a timestep is either fully finite or all NaN "
+                "(padding)."
+            )
+        raise ValueError(
+            f"Modality {name!r} has partial NaN in rows {_rows(partial, labels=labels)}: a present "
+            "row must be fully finite. Mark a missing modality by setting the whole row to NaN."
+        )
+    if misplaced.any():
+        raise ValueError(
+            f"Modality {name!r} has NaN padding before valid timesteps in rows "
+            f"{_rows(misplaced, labels=labels)}: pad sequences at the end."
+        )
+    return present, seq_len, any_nan
+
+
+def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0, copy=True):
     """Validate any accepted input and return arrays plus a presence mask.
+
+    Validation reads each modality in blocks of rows (:data:`BLOCK_BYTES`):
+    it allocates nothing the size of the data besides the arrays it returns.
 
     Parameters
     ----------
     X : dict, MultimodalData, array-like or DataFrame
-        See :func:`as_multimodal`.
+        See :func:`as_multimodal`. A modality may also be out of core (an
+        ``np.memmap`` or a row-sliceable array-like such as an HDF5 or zarr
+        dataset; see :func:`is_out_of_core`).
     modalities : dict, default=None
         Column spec for a flat 2D ``X``; see :func:`as_multimodal`.
     dtype : numpy dtype or None, default=np.float32
@@ -401,12 +580,18 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0):
         any other numeric dtype into float64.
     fill : float, default=0.0
         Value written into missing rows and padding timesteps (``np.nan``
-        keeps the NaN marking, as the transformers need).
+        keeps the NaN marking, as the transformers need) of the arrays this
+        function creates.
+    copy : bool, default=True
+        ``True``: every returned array is new. ``False``: an in-memory array
+        that already has ``dtype`` (and no negative strides) and an
+        out-of-core source are returned as they are, NaN included (see
+        ``ModalityArrays.has_nan``); only other in-memory arrays are converted,
+        once. The caller's arrays are never modified either way.
 
     Returns
     -------
     ModalityArrays
-        Fresh arrays: the caller's arrays are never modified or returned.
 
     Raises
     ------
@@ -428,16 +613,20 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0):
     [[True, True], [False, True], [True, True]]
     >>> data.arrays[0][1].tolist()
     [0.0, 0.0]
+    >>> b32 = np.ones((3, 1), dtype=np.float32)
+    >>> check_multimodal({"a": a, "b": b32}, copy=False).arrays[1] is b32
+    True
     """
     mm = as_multimodal(X, modalities)
-    names, arrays, masks, lengths = [], [], [], []
+    names, arrays, masks, lengths, has_nan = [], [], [], [], []
     n_expected, row_labels = None, None
     for name, value in mm.items():
         labels = _row_labels(value)
         row_labels = labels if row_labels is None else row_labels
         arr = _to_numeric(name, value)
-        if arr.ndim not in (2, 3):
-            if arr.ndim == 1:
+        shape = tuple(arr.shape)
+        if len(shape) not in (2, 3):
+            if len(shape) == 1:
                 hint = (
                     "Reshape your data with array.reshape(-1, 1) for a single feature or "
                     "array.reshape(1, -1) for a single sample."
@@ -448,71 +637,38 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0):
                     "each part its own modality."
                 )
             raise ValueError(
-                f"Modality {name!r} is a {arr.ndim}D array of shape {arr.shape}; expected 2D "
+                f"Modality {name!r} is a {len(shape)}D array of shape {shape}; expected 2D "
                 f"(n_samples, n_features) or 3D (n_samples, n_timesteps, n_features). {hint}"
             )
         if n_expected is None:
-            n_expected = arr.shape[0]
-        elif arr.shape[0] != n_expected:
+            n_expected = shape[0]
+        elif shape[0] != n_expected:
             raise ValueError(
-                f"Modality {name!r} has {arr.shape[0]} samples, but modality {names[0]!r} "
+                f"Modality {name!r} has {shape[0]} samples, but modality {names[0]!r} "
                 f"has {n_expected}."
             )
-        if arr.shape[0] == 0:
-            raise ValueError(f"Empty data: modality {name!r} has 0 samples (shape {arr.shape}).")
-        if 0 in arr.shape[1:]:
+        if shape[0] == 0:
+            raise ValueError(f"Empty data: modality {name!r} has 0 samples (shape {shape}).")
+        if 0 in shape[1:]:
             raise ValueError(
                 # the wording of sklearn's own message, which its estimator checks expect
-                f"Modality {name!r} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 "
+                f"Modality {name!r} has 0 feature(s) (shape={shape}) while a minimum of 1 "
                 "is required."
             )
-        keep = arr.dtype.kind == "f" and arr.itemsize >= 4
-        out_dtype = dtype or (arr.dtype if keep else np.float64)
-        with np.errstate(over="ignore"):  # a value too large for dtype: the inf error below
-            out = np.array(arr, dtype=out_dtype, copy=True)
-        nan = np.isnan(out)
-        if np.isinf(out).any():
-            bad = np.isinf(out).reshape(out.shape[0], -1).any(1)
-            raise ValueError(
-                f"Modality {name!r} contains inf (or values too large for {out.dtype}) in rows "
-                f"{_rows(bad, labels=labels)}."
-            )
-        if arr.ndim == 2:
-            row_all = nan.all(1)
-            partial = nan.any(1) & ~row_all
-            if partial.any():
-                raise ValueError(
-                    f"Modality {name!r} has partial NaN in rows {_rows(partial, labels=labels)}: "
-                    "a present row must be fully finite. Mark a missing modality by setting the "
-                    "whole row to NaN."
-                )
-            present = ~row_all
-            seq_len = None
-        else:
-            step_all = nan.all(2)
-            partial = (nan.any(2) & ~step_all).any(1)
-            if partial.any():
-                raise ValueError(
-                    f"Modality {name!r} has partial NaN inside timesteps of rows "
-                    f"{_rows(partial, labels=labels)}: a timestep is either fully finite or all "
-                    "NaN (padding)."
-                )
-            valid = ~step_all
-            seq_len = valid.sum(1)
-            misplaced = (valid != (np.arange(arr.shape[1]) < seq_len[:, None])).any(1)
-            if misplaced.any():
-                raise ValueError(
-                    f"Modality {name!r} has NaN padding before valid timesteps in rows "
-                    f"{_rows(misplaced, labels=labels)}: pad sequences at the end."
-                )
-            present = seq_len > 0
-            seq_len = seq_len.astype(np.int64)
-        if fill is None or not (isinstance(fill, float) and np.isnan(fill)):
-            out[nan] = fill
+        in_dtype = np.dtype(arr.dtype)
+        keep = in_dtype.kind == "f" and in_dtype.itemsize >= 4
+        out_dtype = np.dtype(dtype or (in_dtype if keep else np.float64))
+        as_is = not copy and (
+            is_out_of_core(arr)
+            or (in_dtype == out_dtype and all(s >= 0 for s in arr.strides))
+        )
+        out = None if as_is else np.empty(shape, dtype=out_dtype)
+        present, seq_len, nan_found = _scan(name, arr, out_dtype, out, fill, labels)
         names.append(name)
-        arrays.append(out)
+        arrays.append(arr if as_is else out)
         masks.append(present)
         lengths.append(seq_len)
+        has_nan.append(nan_found and (as_is or (isinstance(fill, float) and np.isnan(fill))))
     mask = np.stack(masks, axis=1)
     none = ~mask.any(1)
     if none.any():
@@ -521,7 +677,7 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0):
             f"Rows {_rows(none, labels=row_labels)} have every modality missing ({which} is "
             "all NaN); each sample needs at least one present modality."
         )
-    return ModalityArrays(tuple(names), tuple(arrays), mask, tuple(lengths))
+    return ModalityArrays(tuple(names), tuple(arrays), mask, tuple(lengths), tuple(has_nan))
 
 
 #: The numpydoc "Attributes" entries of what :func:`validate_multimodal` sets at fit,
@@ -538,7 +694,9 @@ INPUT_ATTRIBUTES_DOC = """
 """
 
 
-def validate_multimodal(estimator, X, *, reset, modalities=None, dtype=np.float32, fill=0.0):
+def validate_multimodal(
+    estimator, X, *, reset, modalities=None, dtype=np.float32, fill=0.0, copy=True
+):
     """Check ``X`` for an estimator, recording (``reset=True``) or comparing its layout.
 
     At fit (``reset=True``) sets ``modalities_`` (names in order) and
@@ -546,7 +704,8 @@ def validate_multimodal(estimator, X, *, reset, modalities=None, dtype=np.float3
     for a DataFrame, ``feature_names_in_`` (through sklearn's own
     ``validate_data``). Later calls check that modality names and per-modality
     feature shapes match what was seen in fit; dict input given in another key
-    order is reordered to the fitted order.
+    order is reordered to the fitted order. ``dtype``, ``fill`` and ``copy``
+    go to :func:`check_multimodal`.
 
     Returns
     -------
@@ -587,7 +746,7 @@ def validate_multimodal(estimator, X, *, reset, modalities=None, dtype=np.float3
             )
         if list(mm) != fitted:
             mm = MultimodalData({k: mm[k] for k in fitted})
-        data = check_multimodal(mm, dtype=dtype, fill=fill)
+        data = check_multimodal(mm, dtype=dtype, fill=fill, copy=copy)
         for name, shape in data.feature_shapes.items():
             expected = estimator.feature_shapes_[name]
             if shape != expected:
@@ -596,7 +755,7 @@ def validate_multimodal(estimator, X, *, reset, modalities=None, dtype=np.float3
                     f"{type(estimator).__name__} was fitted with {_fmt_shape(expected)}."
                 )
         return data
-    data = check_multimodal(X, modalities=modalities, dtype=dtype, fill=fill)
+    data = check_multimodal(X, modalities=modalities, dtype=dtype, fill=fill, copy=copy)
     if reset:
         estimator.modalities_ = list(data.names)
         estimator.feature_shapes_ = data.feature_shapes

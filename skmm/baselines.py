@@ -146,6 +146,7 @@ class ConcatFusionClassifier(EmbeddingMixin, MultimodalClassifierBase):
         n_iter_no_change=10,
         device="cpu",
         n_threads=1,
+        data_placement="auto",
         random_state=None,
         callbacks=None,
         verbose=0,
@@ -166,6 +167,7 @@ class ConcatFusionClassifier(EmbeddingMixin, MultimodalClassifierBase):
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.n_threads = n_threads
+        self.data_placement = data_placement
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
@@ -280,6 +282,7 @@ class LateFusionClassifier(MultimodalClassifierBase):
         n_iter_no_change=10,
         device="cpu",
         n_threads=1,
+        data_placement="auto",
         random_state=None,
         callbacks=None,
         verbose=0,
@@ -298,6 +301,7 @@ class LateFusionClassifier(MultimodalClassifierBase):
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.n_threads = n_threads
+        self.data_placement = data_placement
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose

@@ -591,6 +591,7 @@ class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
         n_iter_no_change=10,
         device="cpu",
         n_threads=1,
+        data_placement="auto",
         random_state=None,
         callbacks=None,
         verbose=0,
@@ -621,6 +622,7 @@ class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
         self.n_iter_no_change = n_iter_no_change
         self.device = device
         self.n_threads = n_threads
+        self.data_placement = data_placement
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
