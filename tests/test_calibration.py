@@ -85,10 +85,10 @@ def test_calibration_scores_per_pattern():
     ]
     assert len(table) == 7
     # accuracy 0.75 everywhere; confidence by pattern size: 0.75, 0.9, 1.0
-    expected = {1: 0.0, 2: 0.15, 3: 0.25}
+    expected = {1: (0.0, 0.75), 2: (0.15, 0.9), 3: (0.25, 1.0)}
     for k, ece, acc, conf in zip(table["n_present"], table["score_ece"],
                                  table["score_accuracy"], table["score_confidence"]):
-        assert ece == pytest.approx(expected[k])
+        assert (ece, conf) == pytest.approx(expected[k])
         assert acc == pytest.approx(0.75)
     summary = summarize_by_size(table)
     assert_allclose(summary["score_confidence"].to_numpy(dtype=float),
