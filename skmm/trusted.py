@@ -434,6 +434,28 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
     def _callbacks(self, loss_terms):
         return [("epoch_counter", _EpochCounter()), *super()._callbacks(loss_terms)]
 
+    def predict_proba(self, X):
+        """Class probabilities: the combined Dirichlet mean ``alpha / S``.
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input with the modalities seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Rows sum to one; columns follow ``classes_``.
+        """
+
+        def mean(module, batch):
+            # the combination in float64, from the network's float32 evidence
+            evidence = module.encode(batch)[0].double()
+            alpha = module.combined_alpha(evidence, None, batch.mask)
+            return alpha / alpha.sum(1, keepdim=True)
+
+        return self._forward(X, mean)
+
     def predict_uncertainty(self, X):
         """Uncertainty ``u = K / S`` of the combined opinion, per sample.
 
@@ -449,8 +471,8 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
         """
 
         def uncertainty(module, batch):
-            alpha = module.combined_alpha(module.encode(batch)[0], None, batch.mask)
-            return (alpha.shape[1] / alpha.sum(1)).double()
+            alpha = module.combined_alpha(module.encode(batch)[0].double(), None, batch.mask)
+            return alpha.shape[1] / alpha.sum(1)
 
         return self._forward(X, uncertainty)
 
@@ -473,8 +495,8 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
         """
 
         def per_modality(module, batch):
-            belief, uncertainty = opinions(module.encode(batch)[0])
-            out = torch.cat([belief, uncertainty[..., None]], -1).double()
+            belief, uncertainty = opinions(module.encode(batch)[0].double())
+            out = torch.cat([belief, uncertainty[..., None]], -1)
             return torch.where(batch.mask[..., None], out, torch.full_like(out, float("nan")))
 
         out = self._forward(X, per_modality)
