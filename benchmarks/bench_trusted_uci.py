@@ -29,12 +29,14 @@ one view at a time (Table II protocol).
     python benchmarks/bench_trusted_uci.py --quick    # smoke test (~1 min)
 
 Results are written after every fit to ``benchmarks/results/trusted_uci.{json,md}``
-(``--out`` to change the name), so an interrupted run still reports what it did.
+(``--out`` to change the name; ``--quick`` writes to the temp folder), so an
+interrupted run still reports what it did.
 """
 
 import argparse
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -201,7 +203,8 @@ def main():
     parser.add_argument("--note", default="")
     args = parser.parse_args()
     if args.quick:
-        args.seeds, args.baseline_seeds, args.epochs, args.out = 1, 0, 5, args.out + "_quick"
+        args.seeds, args.baseline_seeds, args.epochs = 1, 0, 5
+        args.out = os.path.join(tempfile.gettempdir(), "trusted_uci_quick")
     torch.set_num_threads(1)
     X, y = load_uci_mfeat(args.data_home)
     X = minmax(X)
