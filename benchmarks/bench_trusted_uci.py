@@ -201,6 +201,12 @@ def main():
     parser.add_argument("--quick", action="store_true", help="1 seed, few epochs, no baselines")
     parser.add_argument("--out", default="trusted_uci")
     parser.add_argument("--note", default="")
+    parser.add_argument(
+        "--models", nargs="*", default=None,
+        help="run only these models (names as in the tables); default: all")
+    parser.add_argument(
+        "--trusted-weight-decay", type=float, default=None,
+        help="weight_decay of the trusted estimators (default: theirs)")
     args = parser.parse_args()
     if args.quick:
         args.seeds, args.baseline_seeds, args.epochs = 1, 0, 5
@@ -209,10 +215,15 @@ def main():
     X, y = load_uci_mfeat(args.data_home)
     X = minmax(X)
     runs = []
+    if args.models is not None:
+        unknown = set(args.models) - set(TRUSTED) - set(CHEAP) - set(AUGMENTED)
+        if unknown:
+            parser.error(f"unknown models {sorted(unknown)}")
     plan = [(s, m, make, args.epochs, m in TRUSTED)
             for s in range(args.seeds) for m, make in {**TRUSTED, **CHEAP}.items()]
     plan += [(s, m, make, args.baseline_epochs, False)
              for s in range(args.baseline_seeds) for m, make in AUGMENTED.items()]
+    plan = [p for p in plan if args.models is None or p[1] in args.models]
     for seed, name, make, epochs, trusted in plan:
         train, test = train_test_split(np.arange(len(y)), test_size=0.2, random_state=seed)
         X_train = {k: v[train] for k, v in X.items()}
@@ -221,6 +232,8 @@ def main():
         params = {"max_epochs": epochs, "random_state": seed}
         if not trusted:
             params["lr"] = 1e-3
+        elif args.trusted_weight_decay is not None:
+            params["weight_decay"] = args.trusted_weight_decay
         clf = make(**params)
         t0 = time.perf_counter()
         clf.fit(X_train, y[train])

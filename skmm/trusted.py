@@ -96,7 +96,8 @@ def dempster_combine(belief, uncertainty, mask=None):
         belief = torch.where(mask[..., None], belief, torch.zeros_like(belief))
         uncertainty = torch.where(mask, uncertainty, torch.ones_like(uncertainty))
     b, u = belief[:, 0], uncertainty[:, 0]
-    tiny = torch.finfo(belief.dtype).tiny
+    # u floors at sqrt(tiny) (1e-19 in float32), so that S = K / u stays finite
+    tiny = torch.finfo(belief.dtype).tiny ** 0.5
     for m in range(1, belief.shape[1]):
         b2, u2 = belief[:, m], uncertainty[:, m]
         num_b = b * b2 + b * u2[:, None] + b2 * u[:, None]
