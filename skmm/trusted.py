@@ -13,6 +13,7 @@ Comments name the equations they implement; "TMC" refers to the ICLR 2021
 paper (Section 3), "RCML" to the AAAI 2024 paper (Section 3).
 """
 
+import math
 import numbers
 
 import torch
@@ -116,22 +117,26 @@ def evidential_loss(alpha, y, kl_weight):
     (the evidence of the wrong classes pushed towards the uniform Dirichlet).
     RCML Sec. 3.4 uses the same loss.
     """
+    ace, kl = _evidential_terms(alpha, y)
+    return ace + kl_weight * kl
+
+
+def _evidential_terms(alpha, y):
+    """The expected cross-entropy and the KL term of :func:`evidential_loss`, per row."""
     n_classes = alpha.shape[-1]
     strength = alpha.sum(-1)
     ace = torch.digamma(strength) - torch.digamma(alpha.gather(1, y[:, None]).squeeze(1))
-    if not kl_weight:
-        return ace
     onehot = F.one_hot(y, n_classes).to(alpha.dtype)
     alpha_t = onehot + (1 - onehot) * alpha
     s_t = alpha_t.sum(-1)
     # KL(Dir(a) || Dir(1)) = log G(S) - log G(K) - sum log G(a_k) + sum (a_k - 1)(psi(a_k) - psi(S))
     kl = (
         torch.lgamma(s_t)
-        - torch.lgamma(torch.tensor(float(n_classes), dtype=alpha.dtype, device=alpha.device))
+        - math.lgamma(n_classes)
         - torch.lgamma(alpha_t).sum(-1)
         + ((alpha_t - 1) * (torch.digamma(alpha_t) - torch.digamma(s_t)[:, None])).sum(-1)
     )
-    return ace + kl_weight * kl
+    return ace, kl
 
 
 def conflict_degree(belief, uncertainty, mask):
@@ -236,24 +241,30 @@ class TrustedFusionModule(MultimodalModule):
     def losses(self, encoded, y, rows, mask):
         evidence, batch_mask = encoded
         n, n_mod, n_classes = evidence.shape
-        kl_weight = self.kl_weight()
-        # TMC Eq. of the overall loss / RCML L_acc: the evidential loss of the combined opinion
+        # TMC's overall loss / RCML's L_acc: the evidential loss of the combined opinion
         # (every augmented pattern) and of every present view (once per sample).
         alpha = self.combined_alpha(evidence, rows, mask)
-        loss_combined = evidential_loss(alpha, take(y, rows), kl_weight).mean()
-        per_view = evidential_loss(
-            (evidence + 1).reshape(n * n_mod, n_classes), y.repeat_interleave(n_mod), kl_weight
-        ).view(n, n_mod)
-        loss_views = torch.where(batch_mask, per_view, torch.zeros_like(per_view)).sum(1).mean()
+        ace_c, kl_c = _evidential_terms(alpha, take(y, rows))
+        ace_v, kl_v = _evidential_terms(
+            (evidence + 1).reshape(n * n_mod, n_classes), y.repeat_interleave(n_mod)
+        )
+        present = batch_mask.reshape(-1)
+        ace_v = torch.where(present, ace_v, torch.zeros_like(ace_v)).view(n, n_mod).sum(1)
+        kl_v = torch.where(present, kl_v, torch.zeros_like(kl_v)).view(n, n_mod).sum(1)
         # Divided by M + 1 as in RCML's released code (TMC sums: a constant factor).
-        loss_evidential = (loss_combined + loss_views) / (n_mod + 1)
+        ace = (ace_c.mean() + ace_v.mean()) / (n_mod + 1)
+        kl = (kl_c.mean() + kl_v.mean()) / (n_mod + 1)
         belief, uncertainty = opinions(evidence)
         loss_conflict = conflict_degree(belief, uncertainty, batch_mask).mean()
-        loss = loss_evidential + self.conflict_weight * loss_conflict  # RCML: L_acc + beta L_con
+        # RCML: L_acc + beta L_con, with the KL weight annealed in L_acc.
+        loss = ace + self.kl_weight() * kl + self.conflict_weight * loss_conflict
         return {
             "loss": loss,
+            # The annealed weight rises over the first epochs, so the loss can rise while
+            # training improves: train_loss/valid_loss (and convergence) use weight 1.
+            "objective": (ace + kl + self.conflict_weight * loss_conflict).detach(),
             "logits": alpha.log(),
-            "loss_evidential": loss_evidential,
+            "loss_evidential": ace + kl,
             "loss_conflict": loss_conflict,
         }
 
@@ -316,8 +327,11 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
       augmented pattern.
     * The KL weight is ``min(1, t / annealing_epochs)`` with ``t`` the 1-based
       epoch (a module buffer set by a skorch callback at each epoch's start).
-    * The early-stopping validation loss is the cross-entropy of the
-      Dirichlet mean (skorch's criterion), not the evidential loss.
+    * ``train_loss`` and ``valid_loss`` (what convergence and early stopping
+      monitor) are the objective with the KL weight at 1: the annealed loss
+      rises with its weight over the first epochs even while training
+      improves. The history also records ``loss_evidential`` (weight 1) and
+      ``loss_conflict``.
 
     Parameters
     ----------
@@ -378,10 +392,12 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
         weight_decay=5e-4,
         batch_size=128,
         max_epochs=100,
+        tol=1e-4,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="cpu",
+        n_threads=1,
         random_state=None,
         callbacks=None,
         verbose=0,
@@ -398,10 +414,12 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
+        self.tol = tol
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
@@ -432,8 +450,8 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
             self._conflict_weight(),
         )
 
-    def _callbacks(self, loss_terms):
-        return [("epoch_counter", _EpochCounter()), *super()._callbacks(loss_terms)]
+    def _method_callbacks(self):
+        return [("epoch_counter", _EpochCounter())]
 
     def predict_proba(self, X):
         """Class probabilities: the combined Dirichlet mean ``alpha / S``.
