@@ -33,6 +33,16 @@ ESTIMATORS = {
         "concatenation fusion, trained with missing-pattern augmentation",
     ),
     "late": ("LateFusionClassifier", {}, "late fusion (mean of unimodal softmaxes)"),
+    "tmc": (
+        "TrustedFusionClassifier",
+        {"combine": "dempster"},
+        "trusted fusion, Dempster's rule (TMC)",
+    ),
+    "rcml": (
+        "TrustedFusionClassifier",
+        {"combine": "average"},
+        "trusted fusion, evidence averaging (RCML)",
+    ),
 }
 DEFAULT_ESTIMATORS = "raml,redcore,concat,late"
 DEFAULT_NOISE = "0,0.5,1,2"
