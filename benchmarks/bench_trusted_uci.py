@@ -200,6 +200,7 @@ def main():
     parser.add_argument("--baseline-seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--baseline-epochs", type=int, default=20)
+    parser.add_argument("--seed-start", type=int, default=0, help="first seed (of both kinds)")
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--quick", action="store_true", help="1 seed, few epochs, no baselines")
     parser.add_argument("--out", default="trusted_uci")
@@ -237,9 +238,11 @@ def main():
         if unknown:
             parser.error(f"unknown models {sorted(unknown)}")
     plan = [(s, m, make, args.epochs, m in TRUSTED)
-            for s in range(args.seeds) for m, make in {**TRUSTED, **CHEAP}.items()]
+            for s in range(args.seed_start, args.seed_start + args.seeds)
+            for m, make in {**TRUSTED, **CHEAP}.items()]
     plan += [(s, m, make, args.baseline_epochs, False)
-             for s in range(args.baseline_seeds) for m, make in AUGMENTED.items()]
+             for s in range(args.seed_start, args.seed_start + args.baseline_seeds)
+             for m, make in AUGMENTED.items()]
     plan = [p for p in plan if args.models is None or p[1] in args.models]
     for seed, name, make, epochs, trusted in plan:
         train, test = train_test_split(np.arange(len(y)), test_size=0.2, random_state=seed)
