@@ -3,11 +3,11 @@
 Two papers define the method family, and :class:`TrustedFusionClassifier`
 implements both behind its ``combine`` parameter:
 
-* **TMC**: Han, Zhang, Fu, Zhou, "Trusted Multi-View Classification", ICLR
-  2021, and its extension "Trusted Multi-View Classification with Dynamic
-  Evidential Fusion", TPAMI 2022 (ETMC). ``combine="dempster"``.
-* **RCML**: Xu, Si, Guan, Chen, Zhang, Zhao, "Reliable Conflictive Multi-View
-  Learning", AAAI 2024. ``combine="average"``.
+* **TMC**: Han et al., "Trusted Multi-View Classification", ICLR 2021, and
+  its extension "Trusted Multi-View Classification with Dynamic Evidential
+  Fusion", TPAMI 2022 (ETMC). ``combine="dempster"``.
+* **RCML**: Xu et al., "Reliable Conflictive Multi-View Learning", AAAI 2024.
+  ``combine="average"``.
 
 Comments name the equations they implement; "TMC" refers to the ICLR 2021
 paper (Section 3), "RCML" to the AAAI 2024 paper (Section 3).
