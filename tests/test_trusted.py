@@ -221,8 +221,8 @@ def test_dempster_missing_modality_never_lowers_uncertainty(fitted, data):
 
 
 def test_average_uncertainty_of_a_missing_view_follows_its_evidence(fitted, data):
-    """Averaging: leaving out a view raises u exactly where that view had less
-    evidence than... no: where it had *more* evidence than the others' mean."""
+    """Averaging: leaving out a view raises u exactly where that view had more
+    evidence than the mean of the others (and lowers it elsewhere)."""
     clf = fitted["average"]
     _, _, X_test, _ = data
     ops = clf.predict_opinions(X_test)
