@@ -18,12 +18,14 @@ _LAZY = {
     "RedCoreClassifier": "skmm.redcore",
     "ConcatFusionClassifier": "skmm.baselines",
     "LateFusionClassifier": "skmm.baselines",
+    "TrustedFusionClassifier": "skmm.trusted",
     "GaussianNoise": "skmm.corruption",
     "FeatureMasking": "skmm.corruption",
     "ModalityDropout": "skmm.corruption",
     "KeepModalities": "skmm.corruption",
     "PerModality": "skmm.corruption",
     "SplitModalities": "skmm.corruption",
+    "make_conflictive": "skmm.corruption",
     "MissingPatternAugmenter": "skmm.augmentation",
 }
 

@@ -43,6 +43,9 @@ def _cli_estimators():
         out[key] = (name, {}, cls.__doc__.strip().splitlines()[0].rstrip("."))
         if name == "ConcatFusionClassifier":
             out["concat-aug"] = (name, {"augment": "all"}, "The same, with augment='all'")
+        if name == "TrustedFusionClassifier":
+            out["tmc"] = (name, {"combine": "dempster"}, "The same, Dempster's rule (TMC)")
+            out["rcml"] = (name, {"combine": "average"}, "The same, evidence averaging (RCML)")
     return out
 
 

@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
 from skmm._data import (
     INPUT_ATTRIBUTES_DOC,
@@ -61,6 +61,7 @@ __all__ = [
     "ModalityDropout",
     "PerModality",
     "SplitModalities",
+    "make_conflictive",
 ]
 
 _APPLY_ON = ("transform", "fit_transform", "both")
@@ -909,3 +910,116 @@ class SplitModalities(TransformerMixin, BaseEstimator):
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = []  # the output is not an array
         return tags
+
+
+def make_conflictive(
+    X, y, *, noise_fraction=0.1, noise_std=0.5, conflict_fraction=0.4, random_state=None
+):
+    """RCML's conflictive-view test protocol: noisy and contradicting modalities.
+
+    The protocol of the conflictive test sets of "Reliable Conflictive
+    Multi-View Learning" (AAAI 2024), as the authors' released code applies it
+    to test rows:
+
+    1. ``round_down(noise_fraction * n)`` rows, drawn without replacement, get
+       Gaussian noise of std ``noise_std`` on ``k`` of their modalities, with
+       ``k`` drawn uniformly from ``0 .. M - 1`` and the modalities drawn
+       without replacement (so a row may get no noise).
+    2. Then ``round_down(conflict_fraction * n)`` rows, drawn anew (a row may
+       be both noisy and conflictive), get one random modality replaced by
+       that modality of a *donor*: the first sample (in row order, after
+       step 1) of the class after its own, ``(y + 1) mod K`` over the sorted
+       labels of ``y``.
+
+    This is a function, not a transformer, because it needs ``y``:
+    scikit-learn's ``transform`` never receives ``y`` (and a ``fit_resample``
+    sampler runs at fit time only, while this protocol corrupts test data).
+    Apply it to a test set and score any fitted estimator on the result.
+
+    Differences from the released code, forced by the library's data: donors
+    come from the rows of ``X`` itself (the authors take the first sample of
+    the class in the whole data set, training rows included); donors are
+    copied before step 2 (in the authors' code a donor row that is itself
+    replaced later passes on its new content); with missing modalities the
+    replaced modality is drawn among those present in both the row and its
+    donor (a row with none is left as it is), and noise on a missing modality
+    leaves it missing (NaN stays NaN).
+
+    Parameters
+    ----------
+    X : dict, MultimodalData, array-like or DataFrame
+        Multimodal input (a flat 2D array is the single modality ``"x"``);
+        never modified.
+    y : array-like of shape (n_samples,)
+        Labels of ``X``; ``K`` is the number of distinct labels.
+    noise_fraction : float, default=0.1
+        Share of rows that get noise (step 1).
+    noise_std : float, default=0.5
+        Standard deviation of the noise, in the units of the features (the
+        authors' features are min-max scaled to [0, 1]).
+    conflict_fraction : float, default=0.4
+        Share of rows that get a conflicting modality (step 2).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draws.
+
+    Returns
+    -------
+    X_conflict : ndarray or MultimodalData
+        The corrupted copy, in the container form of ``X`` (as the
+        transformers of this module return it).
+    indices : dict
+        ``"noise"``: the rows of step 1 (including rows that drew ``k = 0``);
+        ``"conflict"``: the rows whose modality was replaced in step 2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.corruption import make_conflictive
+    >>> X = {"a": np.arange(10.)[:, None], "b": np.arange(10.)[:, None]}
+    >>> y = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+    >>> Xc, rows = make_conflictive(X, y, noise_fraction=0, conflict_fraction=0.2,
+    ...                             random_state=0)
+    >>> len(rows["conflict"]), float(X["a"][3, 0])  # two rows replaced; X is unchanged
+    (2, 3.0)
+    >>> r = rows["conflict"][0]
+    >>> donor = 5 if y[r] == 0 else 0  # the first row of the next class
+    >>> sorted([float(Xc["a"][r, 0]), float(Xc["b"][r, 0])]) == sorted([float(r), donor])
+    True
+    """
+    for name, value in (("noise_fraction", noise_fraction),
+                        ("conflict_fraction", conflict_fraction)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+            raise ValueError(f"make_conflictive: {name} must be a number in [0, 1], got {value!r}.")
+    if isinstance(noise_std, bool) or not isinstance(noise_std, numbers.Real) or not noise_std >= 0:
+        raise ValueError(
+            f"make_conflictive: noise_std must be a non-negative number, got {noise_std!r}."
+        )
+    if y is None:
+        raise ValueError("make_conflictive needs the labels y (the donor is of class y + 1).")
+    data = check_multimodal(X, dtype=None, fill=np.nan)  # fresh copies, NaN kept
+    y = column_or_1d(y)
+    check_consistent_length(data.mask, y)
+    _, labels = np.unique(y, return_inverse=True)
+    n_classes = labels.max() + 1
+    rng = check_random_state(random_state)
+    arrays, mask = list(data.arrays), data.mask
+    n, n_mod = mask.shape
+    # Step 1: noise on a random number 0 .. M - 1 of modalities of some rows.
+    noisy = rng.choice(n, int(noise_fraction * n), replace=False)
+    for i in noisy:
+        for m in rng.choice(n_mod, rng.randint(n_mod), replace=False):
+            row = arrays[m][i]
+            row += (noise_std * rng.standard_normal(row.shape)).astype(row.dtype, copy=False)
+    # Step 2: one modality from the first sample of class (y + 1) mod K.
+    first = {c: int(np.flatnonzero(labels == c)[0]) for c in range(n_classes)}
+    donors = {c: [a[i].copy() for a in arrays] for c, i in first.items()}
+    conflict = []
+    for i in rng.choice(n, int(conflict_fraction * n), replace=False):
+        target = (labels[i] + 1) % n_classes
+        candidates = np.flatnonzero(mask[i] & mask[first[target]])
+        if candidates.size:
+            m = rng.choice(candidates)
+            arrays[m][i] = donors[target][m]
+            conflict.append(i)
+    indices = {"noise": np.sort(noisy), "conflict": np.sort(np.array(conflict, dtype=np.intp))}
+    return restore_like(X, data.names, arrays), indices

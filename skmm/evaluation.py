@@ -6,6 +6,12 @@
   modalities and over all patterns.
 * :func:`corruption_scores` scores it under increasing corruption (noise std,
   masking rate, missing rate), the paper's Tables II and III.
+* :func:`robustness_report` runs the whole protocol for several estimators:
+  missing patterns, noise per modality, fit time and RCML's conflictive test.
+* :func:`calibration_scores` gives the expected calibration error
+  (:func:`expected_calibration_error`) under every missing pattern, and
+  :func:`removal_violations` how often confidence *rises* when a modality is
+  removed ("Calibrating Multimodal Learning", Ma et al., ICML 2023).
 
 Tables are pandas DataFrames when pandas is installed, else dicts of numpy
 arrays with the same columns; the plotting functions of
@@ -14,6 +20,7 @@ only (never torch); it works with any fitted estimator or Pipeline that
 accepts skmm's inputs.
 """
 
+import numbers
 import warnings
 
 import numpy as np
@@ -32,8 +39,11 @@ from skmm.augmentation import _check_patterns, presence_patterns
 from skmm.corruption import KeepModalities
 
 __all__ = [
+    "calibration_scores",
     "corruption_scores",
+    "expected_calibration_error",
     "missing_pattern_scores",
+    "removal_violations",
     "robustness_report",
     "summarize_by_size",
 ]
@@ -656,3 +666,188 @@ def robustness_report(
     if return_estimators:
         report["estimators"] = fitted
     return report
+
+
+# ---------------------------------------------------------------------------
+# Calibration
+# ---------------------------------------------------------------------------
+
+
+def expected_calibration_error(y_true, y_proba, *, classes=None, n_bins=15):
+    """Expected calibration error of the top-label confidence.
+
+    The predictions are binned by confidence ``max_k p_k`` into ``n_bins``
+    equal-width bins ``(i / n_bins, (i + 1) / n_bins]`` (a confidence of 0
+    goes to the first), and ``ECE = sum_b |B_b| / n * |acc(B_b) - conf(B_b)|``
+    (Guo et al., "On Calibration of Modern Neural Networks", ICML 2017).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_proba : array-like of shape (n_samples, n_classes)
+        Predicted probabilities.
+    classes : array-like of shape (n_classes,), default=None
+        The label of each column of ``y_proba`` (an estimator's ``classes_``);
+        ``None``: ``0 .. n_classes - 1``.
+    n_bins : int, default=15
+        Number of confidence bins.
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``; 0 for a perfectly calibrated predictor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.evaluation import expected_calibration_error
+    >>> proba = np.array([[0.9, 0.1], [0.9, 0.1], [0.2, 0.8], [0.4, 0.6]])
+    >>> round(expected_calibration_error([0, 1, 1, 1], proba, n_bins=10), 3)
+    0.35
+    """
+    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral) or n_bins < 1:
+        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
+    y_true = np.asarray(y_true)
+    y_proba = np.asarray(y_proba, dtype=np.float64)
+    if y_proba.ndim != 2 or y_proba.shape[0] != y_true.shape[0]:
+        raise ValueError(
+            f"y_proba must have shape (n_samples, n_classes) with n_samples={y_true.shape[0]}, "
+            f"got {y_proba.shape}."
+        )
+    classes = np.arange(y_proba.shape[1]) if classes is None else np.asarray(classes)
+    if classes.shape != (y_proba.shape[1],):
+        raise ValueError(
+            f"classes has {classes.size} labels but y_proba has {y_proba.shape[1]} columns."
+        )
+    confidence = y_proba.max(1)
+    correct = (classes[y_proba.argmax(1)] == y_true).astype(np.float64)
+    bins = np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
+    count = np.bincount(bins, minlength=n_bins)
+    n_correct = np.bincount(bins, correct, minlength=n_bins)
+    gap = np.abs(n_correct - np.bincount(bins, confidence, minlength=n_bins))
+    return float(gap.sum() / max(count.sum(), 1))
+
+
+def calibration_scores(estimator, X, y, *, patterns="all", n_bins=15):
+    """Expected calibration error, accuracy and confidence under every missing pattern.
+
+    Runs :func:`missing_pattern_scores` (same patterns, same handling of
+    samples already missing modalities) with three metrics: the expected
+    calibration error of ``predict_proba`` (:func:`expected_calibration_error`),
+    the accuracy and the mean top-label confidence.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A fitted classifier (or Pipeline) with ``predict_proba`` and ``classes_``.
+    X : dict, MultimodalData, array-like or DataFrame
+        Test data (see :func:`missing_pattern_scores`).
+    y : array-like of shape (n_samples,)
+        True labels.
+    patterns : "all" or list of tuple of str, default="all"
+        As in :func:`missing_pattern_scores`.
+    n_bins : int, default=15
+        Confidence bins of the ECE.
+
+    Returns
+    -------
+    table : pandas.DataFrame or dict of ndarray
+        One row per pattern: ``pattern``, ``n_present``, ``n_samples``,
+        ``score_ece``, ``score_accuracy`` and ``score_confidence``.
+        :func:`summarize_by_size` averages it by number of present
+        modalities.
+
+    See Also
+    --------
+    removal_violations : Does confidence rise when a modality is removed?
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import LateFusionClassifier
+    >>> from skmm.evaluation import calibration_scores
+    >>> rng = np.random.RandomState(0)
+    >>> y = np.tile([0, 1], 30)
+    >>> X = {"a": y[:, None] + 0.5 * rng.randn(60, 2), "b": rng.randn(60, 2)}
+    >>> clf = LateFusionClassifier(hidden_sizes=(8,), max_epochs=5, random_state=0).fit(X, y)
+    >>> table = calibration_scores(clf, X, y)
+    >>> list(table.columns)
+    ['pattern', 'n_present', 'n_samples', 'score_ece', 'score_accuracy', 'score_confidence']
+    """
+    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral) or n_bins < 1:
+        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
+
+    def ece(est, X, y):
+        return expected_calibration_error(y, est.predict_proba(X), classes=est.classes_,
+                                          n_bins=n_bins)
+
+    def confidence(est, X, y):
+        return float(np.asarray(est.predict_proba(X)).max(1).mean())
+
+    scoring = {"ece": ece, "accuracy": "accuracy", "confidence": confidence}
+    return missing_pattern_scores(estimator, X, y, patterns=patterns, scoring=scoring)
+
+
+def removal_violations(estimator, X, *, tol=0.0):
+    """How often confidence rises when one modality is removed.
+
+    "Calibrating Multimodal Learning" (Ma et al., ICML 2023) asks that a
+    classifier's confidence never increase when a modality is removed (less
+    information should not make it surer). For every sample and every
+    modality present in it (with at least one other modality present), the
+    modality is set missing and the top-label confidence ``max_k p_k`` is
+    compared with the confidence on the sample as given: a *violation* is a
+    rise by more than ``tol``.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A fitted classifier (or Pipeline) with ``predict_proba``.
+    X : dict, MultimodalData, array-like or DataFrame
+        Test data (see :func:`missing_pattern_scores` for a flat array).
+    tol : float, default=0.0
+        Rises up to ``tol`` are not counted.
+
+    Returns
+    -------
+    table : pandas.DataFrame or dict of ndarray
+        One row per removed modality, then a row ``removed="all"``: columns
+        ``removed``, ``n_cases`` (the (sample, modality) cases),
+        ``n_violations`` and ``violation_rate`` (their ratio; NaN without
+        cases). The last row's rate is the paper's violation rate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import LateFusionClassifier
+    >>> from skmm.evaluation import removal_violations
+    >>> rng = np.random.RandomState(0)
+    >>> y = np.tile([0, 1], 30)
+    >>> X = {"a": y[:, None] + 0.5 * rng.randn(60, 2), "b": rng.randn(60, 2)}
+    >>> clf = LateFusionClassifier(hidden_sizes=(8,), max_epochs=5, random_state=0).fit(X, y)
+    >>> table = removal_violations(clf, X)
+    >>> table["removed"].tolist(), table["n_cases"].tolist()
+    (['a', 'b', 'all'], [60, 60, 120])
+    """
+    if not isinstance(tol, numbers.Real) or not tol >= 0:
+        raise ValueError(f"tol must be a non-negative number, got {tol!r}.")
+    inp = _Input(X, estimator)
+    confidence = np.asarray(estimator.predict_proba(X)).max(1)
+    several = inp.mask.sum(1) > 1
+    table = {"removed": [], "n_cases": [], "n_violations": []}
+    for m, name in enumerate(inp.names):
+        rows = np.flatnonzero(inp.mask[:, m] & several)
+        n_viol = 0
+        if rows.size:
+            others = [n for n in inp.names if n != name]
+            Xr = KeepModalities(others).corrupt(inp.mm[rows])
+            reduced = np.asarray(estimator.predict_proba(inp.back(Xr, rows))).max(1)
+            n_viol = int((reduced > confidence[rows] + tol).sum())
+        _append(table, {"removed": name, "n_cases": int(rows.size), "n_violations": n_viol})
+    _append(table, {"removed": "all", "n_cases": sum(table["n_cases"]),
+                    "n_violations": sum(table["n_violations"])})
+    cases = np.asarray(table["n_cases"], dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["violation_rate"] = list(np.asarray(table["n_violations"]) / cases)
+    return _make_table(table)
