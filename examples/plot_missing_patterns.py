@@ -36,7 +36,6 @@ import os
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
@@ -59,8 +58,8 @@ def parse_args(argv=None):
     parser.add_argument("--max-epochs", type=int, default=None,
                         help="training epochs (default: 30, or 3 with --quick)")
     parser.add_argument("--device", default="cpu", help="'cpu', 'cuda' or 'auto'")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads (on a small or busy machine 1 is often fastest)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads of each estimator (n_threads; default 1)")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
 
@@ -81,7 +80,7 @@ def load_data(args):
 
 
 def make_estimators(args):
-    common = dict(max_epochs=args.max_epochs or (3 if args.quick else 30),
+    common = dict(n_threads=args.threads, max_epochs=args.max_epochs or (3 if args.quick else 30),
                   random_state=args.seed, device=args.device)
     if args.quick:
         common.update(hidden_sizes=(32,), batch_size=64)
@@ -96,8 +95,6 @@ def make_estimators(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     X_train, X_test, y_train, y_test = load_data(args)
     print(f"{len(y_train)} training and {len(y_test)} test samples; modalities: "
           + ", ".join(f"{k} ({v.shape[1]})" for k, v in X_train.items()))

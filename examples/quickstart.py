@@ -23,7 +23,6 @@ import os
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -42,16 +41,14 @@ def parse_args(argv=None):
     parser.add_argument("--out", default=".", help="folder for the figure (default: cwd)")
     parser.add_argument("--data-home", default=None,
                         help="use UCI Multiple Features cached (or downloaded) in this folder")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads (on a small or busy machine 1 is often fastest)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads of each estimator (n_threads; default 1)")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     rng = np.random.RandomState(args.seed)
     if args.quick:
         print("[--quick] smoke-test settings: the numbers below are not meaningful.")
@@ -82,6 +79,7 @@ def main(argv=None):
         lr=0.01,
         batch_size=64,
         max_epochs=3 if args.quick else 10,
+        n_threads=args.threads,
         random_state=args.seed,
     )
     clf = make_pipeline(PerModality(StandardScaler()), raml)

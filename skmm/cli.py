@@ -250,10 +250,11 @@ def _build_parser():
     bench.add_argument(
         "--threads",
         type=_positive_int,
-        default=None,
+        default=1,
         metavar="N",
-        help="number of torch CPU threads (default: torch's own choice; on a small or busy "
-        "machine, 1 is often much faster)",
+        help="torch CPU threads of each estimator (its n_threads; default: 1, the estimators' "
+        "default: several threads gain little on these small networks and lose much on a "
+        "busy machine)",
     )
     bench.add_argument(
         "--seed", type=int, default=0, help="seed of the split, the training and the noise"
@@ -342,7 +343,7 @@ def _make_estimator(key, args, show_progress):
     class_name, extra, _ = _cli_estimators()[key]
     estimator = getattr(skmm, class_name)()
     accepted = estimator.get_params(deep=False)
-    params = dict(extra, random_state=args.seed, device=args.device)
+    params = dict(extra, random_state=args.seed, device=args.device, n_threads=args.threads)
     if args.quick:
         params.update({k: v for k, v in _QUICK_PARAMS.items() if k in accepted})
     if args.max_epochs is not None:
@@ -391,7 +392,7 @@ def _environment(args, estimators):
 
     return {
         "epochs": {k: est.get_params().get("max_epochs") for k, est in estimators.items()},
-        "threads": torch.get_num_threads(),
+        "threads": args.threads,
         "device": args.device,
         "device_used": str(resolve_device(args.device)),
         "test_size": args.test_size,
@@ -462,10 +463,6 @@ def _benchmark(args, parser):
         parser.error(f"--device: {exc}")
 
     title, X, y = _load_dataset(args, parser)
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(args.threads)
     if args.quick and len(y) > _QUICK_SAMPLES:
         keep, _ = train_test_split(
             np.arange(len(y)), train_size=_QUICK_SAMPLES, stratify=y, random_state=args.seed
