@@ -342,6 +342,9 @@ def main(argv=None):
                         help="JSON files of earlier runs: take the search of a pair from there")
     parser.add_argument("--params", default=None,
                         help="JSON of parameters for the 'default' fits (to try candidates)")
+    parser.add_argument("--defaults-from", nargs="+", default=[],
+                        help="JSON files of earlier runs: take the default fit of a pair from "
+                        "there (the last file that has it) instead of fitting")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: two small sets, 1-3 epochs, temp folder")
@@ -367,6 +370,11 @@ def main(argv=None):
             payload = json.load(f)
     done = {(r["estimator"], r["dataset"]) for r in payload["results"]}
     earlier, earlier_grids = {}, {}
+    earlier_defaults = {}
+    for path in args.defaults_from:
+        with open(path) as f:
+            earlier_defaults.update({(r["estimator"], r["dataset"]): r["default"]
+                                     for r in json.load(f)["results"] if r["default"]})
     for path in args.search_from:
         with open(path) as f:
             old = json.load(f)
@@ -389,7 +397,9 @@ def main(argv=None):
             if (label, name) in done:
                 continue
             row = dict(estimator=label, dataset=name, default=None, search=None)
-            if not args.no_default:
+            if (label, name) in earlier_defaults:
+                row["default"] = earlier_defaults[label, name]
+            elif not args.no_default:
                 row["default"] = default = fit_default(key, data, params)
                 print(f"{label:24s} {name:14s} default {default['accuracy']:.4f} "
                       f"({default['epochs']} ep, {default['fit_seconds']:.1f} s, "

@@ -680,16 +680,20 @@ COMMON_PARAMETERS = """
         off.
     lr : float, default=1e-3
         Adam learning rate (the RAML paper's; RedCore's paper uses 2e-4, see
-        :class:`RedCoreClassifier`).
+        :class:`RedCoreClassifier`). The defaults of ``lr``,
+        ``weight_decay``, ``batch_size``, ``max_epochs`` and
+        ``early_stopping`` were chosen by measurement on data sets of 500 to
+        5,000 samples and 2 to 100 classes: :doc:`/defaults`.
     weight_decay : float, default=5e-4
-        Adam weight decay.
+        Adam weight decay (L2 penalty added to the gradient).
     batch_size : int, default=128
         Mini-batch size. Inference runs batches of ``min(batch_size, 1024)``
         rows, the last one padded to that size, so that a sample's prediction
         does not depend on the samples passed with it (bit for bit).
-    max_epochs : int, default=100
-        The most passes over the training data. Training stops earlier once
-        it has converged (see ``tol``); a ``ConvergenceWarning`` says when
+    max_epochs : int, default=200
+        The most passes over the training data (scikit-learn's
+        ``MLPClassifier`` default). Training stops earlier once it has
+        converged (see ``tol``); a ``ConvergenceWarning`` says when
         ``max_epochs`` ended it first.
     tol : float, default=1e-4
         Convergence tolerance, as in scikit-learn's ``MLPClassifier``: when
@@ -697,12 +701,18 @@ COMMON_PARAMETERS = """
         ``early_stopping``, the same objective on the validation split,
         ``valid_loss``) has not improved by at least ``tol`` for
         ``n_iter_no_change`` consecutive epochs, training stops.
-    early_stopping : bool, default=False
+    early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data (stratified),
         monitor the method's objective on it (``valid_loss``, computed without
         augmentation or noise, so that it measures what ``train_loss``
         measures; ``valid_acc`` is recorded beside it) and restore the
-        weights of its best epoch when training stops.
+        weights of its best epoch when training stops. On by default
+        (unlike ``MLPClassifier``): trained until the training objective
+        converged, the networks overfit small or many-class data, e.g. RAML
+        fell from 73% to 38% on 5,000 samples of 100 classes, while holding
+        out 10% cost at most a point on the other measured sets (see
+        :doc:`/defaults`). ``False`` trains on all rows until ``train_loss``
+        converges.
     validation_fraction : float, default=0.1
         Held-out share for early stopping.
     n_iter_no_change : int, default=10
@@ -798,6 +808,30 @@ class LayerSizes(Options):
         return "a sequence of positive ints (layer widths)"
 
 
+class _StratifiedSplit:
+    """skorch ``train_split`` for early stopping: a stratified hold-out of a
+    :class:`TensorData` (a plain one where a class is too small to stratify).
+    A class, not a closure, so that a fitted estimator pickles."""
+
+    def __init__(self, fraction, seed):
+        self.fraction, self.seed = fraction, seed
+
+    def __call__(self, dataset, y=None, **fit_params):
+        labels = dataset.y.cpu().numpy()
+        idx = np.arange(len(labels))
+        try:
+            train, valid = train_test_split(
+                idx, test_size=self.fraction, stratify=labels, random_state=self.seed
+            )
+        except ValueError:  # a class too small to stratify
+            train, valid = train_test_split(idx, test_size=self.fraction, random_state=self.seed)
+        device = dataset.mask.device
+        return (
+            dataset[torch.as_tensor(train, device=device)],
+            dataset[torch.as_tensor(valid, device=device)],
+        )
+
+
 class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
     """Shared machinery of skmm classifiers (not for direct use).
 
@@ -876,24 +910,7 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
     def _train_split(self, seed):
         if not self.early_stopping:
             return None
-        fraction = self.validation_fraction
-
-        def split(dataset, y=None, **fit_params):
-            labels = dataset.y.cpu().numpy()
-            idx = np.arange(len(labels))
-            try:
-                train, valid = train_test_split(
-                    idx, test_size=fraction, stratify=labels, random_state=seed
-                )
-            except ValueError:  # a class too small to stratify
-                train, valid = train_test_split(idx, test_size=fraction, random_state=seed)
-            device = dataset.mask.device
-            return (
-                dataset[torch.as_tensor(train, device=device)],
-                dataset[torch.as_tensor(valid, device=device)],
-            )
-
-        return split
+        return _StratifiedSplit(self.validation_fraction, seed)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
