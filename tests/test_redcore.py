@@ -364,7 +364,7 @@ def test_clone_pickle_and_reproducibility():
     X, y = _task()
     clf = RedCoreClassifier(**FAST)
     assert clone(clf).get_params() == clf.get_params()
-    assert RedCoreClassifier().lr == 3e-4 and RedCoreClassifier().augment is None
+    assert RedCoreClassifier().lr == 1e-3 and RedCoreClassifier().augment is None
     p1 = clone(clf).fit(X, y).predict_proba(X)
     fitted = clone(clf).fit(X, y)
     np.testing.assert_array_equal(p1, fitted.predict_proba(X))

@@ -129,7 +129,7 @@ def test_redcore_does_not_collapse_on_many_classes():
     )
     X = MultimodalData({k: MinMaxScaler().fit_transform(v) for k, v in X.items()})
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
-    # defaults, but at most 100 epochs (the test's time; early stopping ended RedCore at 142)
+    # defaults, but at most 100 epochs (the test's time; the default 200 reached 99.3%)
     late = LateFusionClassifier(max_epochs=100, random_state=0).fit(Xtr, ytr).score(Xte, yte)
     redcore = RedCoreClassifier(max_epochs=100, random_state=0).fit(Xtr, ytr)
     assert redcore.score(Xte, yte) >= late - 0.03
