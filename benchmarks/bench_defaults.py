@@ -19,7 +19,8 @@ Data sets (``--datasets``), from 500 to 50,000 rows and 2 to 100 classes:
 * ``gen-680-68``: the generated case of issue #12 (680 rows, 68 classes,
   ``class_sep=8, noise=0.5``, 64 features, each modality min-max scaled);
 * ``gen-5000-100``: 5,000 rows, 100 classes;
-* ``gen-50000-10``: 50,000 rows, 10 classes (reduced search: ``--large-grid``).
+* ``gen-50000-10``: 50,000 rows, 10 classes (a reduced search: ``--large-lrs``,
+  ``--large-batch-sizes``, ``--large-epochs``).
 
 Every set is split 80/20 (stratified, seed 0); a generated set's test part is
 made at least 2,000 rows from the same generator, so that a point of accuracy
@@ -32,7 +33,9 @@ issue's case: min-max scaled instead). One seed; one torch thread.
 
 Writes ``benchmarks/results/defaults.{json,md}`` after every (estimator, data
 set), so a long run can be watched and resumed (``--resume`` skips the pairs
-already in the JSON file).
+already in the JSON file). Runs split across processes (``--out`` per part,
+``--no-search`` or ``--no-default``) are put together with ``--defaults-from``
+and ``--search-from``, which take a pair's results from earlier JSON files.
 """
 
 import argparse
@@ -435,6 +438,8 @@ def main(argv=None):
                 print(f"{'':24s} {name:14s} search  {found['accuracy']:.4f} "
                       f"({_fmt_setting(found['chosen'])}; {found['search_seconds']:.0f} s)",
                       flush=True)
+            if row["default"] is None and row["search"] is None:
+                continue
             payload["results"].append(row)
             os.makedirs(results_dir, exist_ok=True)
             if args.quick:
