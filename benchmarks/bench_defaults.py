@@ -49,6 +49,7 @@ import warnings
 
 import numpy as np
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler
@@ -60,14 +61,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import (  # noqa: E402
     DEFAULT_UCI_HOME,
     RESULTS_DIR,
+    STANDARDIZE,
     environment,
     load_uci_mfeat,
     markdown_table,
-    standardize_views,
     write_results,
 )
 
 import skmm  # noqa: E402
+from skmm import PerModality  # noqa: E402
 from skmm.datasets import load_digits_multimodal, make_multimodal_classification  # noqa: E402
 
 ESTIMATORS = {
@@ -99,11 +101,11 @@ def _split(X, y, test_size):
     ]
 
 
-def _minmax(X_train, X_test):
-    scalers = {k: MinMaxScaler().fit(v) for k, v in X_train.items()}
-    return (
-        {k: scalers[k].transform(v) for k, v in X_train.items()},
-        {k: scalers[k].transform(v) for k, v in X_test.items()},
+def _scale(scaler, X_train, X_test):
+    """Fit a per-modality scaler on the training rows; dicts of arrays back."""
+    scaler = clone(scaler).fit(X_train)
+    return tuple(
+        {k: np.asarray(v) for k, v in scaler.transform(X).items()} for X in (X_train, X_test)
     )
 
 
@@ -129,12 +131,12 @@ def load_dataset(name, uci_home):
             f"{k}={v}" for k, v in GENERATED[name].items()
         ) + ")"
     if name == "gen-680-68":
-        X_train, X_test = _minmax(X_train, X_test)
+        X_train, X_test = _scale(PerModality(MinMaxScaler()), X_train, X_test)
         how += ", min-max scaled"
     else:
         if name.startswith("gen"):
             how += ", standardized"
-        X_train, X_test = standardize_views(X_train, X_test)
+        X_train, X_test = _scale(STANDARDIZE, X_train, X_test)
     info = dict(
         how=how,
         n_train=len(y_train),

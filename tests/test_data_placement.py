@@ -40,7 +40,8 @@ def _data(n=240, seed=0, missing=True, dtype=np.float32):
 
 
 def _small(cls=ConcatFusionClassifier, **kw):
-    return cls(**{"hidden_sizes": (8,), "max_epochs": 3, "batch_size": 32, "random_state": 0, **kw})
+    return cls(**{"hidden_sizes": (8,), "max_epochs": 3, "batch_size": 32, "random_state": 0,
+                  "early_stopping": False, **kw})
 
 
 @pytest.fixture

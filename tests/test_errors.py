@@ -134,7 +134,7 @@ def test_augmenter_before_early_stopping_is_refused():
     )
     with pytest.raises(ValueError, match=_exact(message)):
         LateFusionClassifier(early_stopping=True, **FAST).fit(X_res, y_res)
-    LateFusionClassifier(**FAST).fit(X_res, y_res)  # without early stopping: fine
+    LateFusionClassifier(early_stopping=False, **FAST).fit(X_res, y_res)  # fine without
     # the same through imbalanced-learn's Pipeline, where the sampler runs at fit
     imblearn = pytest.importorskip("imblearn.pipeline")
     pipe = imblearn.make_pipeline(
