@@ -249,10 +249,10 @@ def main():
         X_train = {k: v[train] for k, v in X.items()}
         X_test = {k: v[test] for k, v in X.items()}
         X_conf, rows = make_conflictive(X_test, y[test], random_state=seed)
-        params = {"max_epochs": epochs, "random_state": seed}
-        if not trusted:
-            params["lr"] = 1e-3
-        elif args.trusted_weight_decay is not None:
+        # lr 1e-3 and no early stopping: the settings of the saved results (the trusted
+        # estimator's defaults when they were made)
+        params = {"max_epochs": epochs, "random_state": seed, "lr": 1e-3, "early_stopping": False}
+        if trusted and args.trusted_weight_decay is not None:
             params["weight_decay"] = args.trusted_weight_decay
         clf = make(**params)
         t0 = time.perf_counter()

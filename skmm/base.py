@@ -550,7 +550,16 @@ class _MultimodalNet(NeuralNet):
 
 class _Convergence(EarlyStopping):
     """Stop when the monitored loss has not improved by ``tol`` for ``n_iter_no_change``
-    epochs (scikit-learn's ``MLPClassifier`` rule), and remember whether it stopped."""
+    epochs (scikit-learn's ``MLPClassifier`` rule), and remember whether it stopped.
+
+    ``min_epochs``: no stop before this many epochs (the best epoch is still
+    tracked), for objectives that change during the first epochs (an annealed
+    weight).
+    """
+
+    def __init__(self, *args, min_epochs=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.min_epochs = min_epochs
 
     def on_train_begin(self, net, **kwargs):
         super().on_train_begin(net, **kwargs)
@@ -560,8 +569,10 @@ class _Convergence(EarlyStopping):
         try:
             super().on_epoch_end(net, **kwargs)
         except KeyboardInterrupt:  # how skorch callbacks end training
-            self.stopped_ = True
-            raise
+            if len(net.history) >= self.min_epochs:
+                self.stopped_ = True
+                raise
+            self.misses_ -= 1  # not yet: keep counting from here
 
 
 @contextlib.contextmanager
@@ -678,7 +689,7 @@ COMMON_PARAMETERS = """
         drawn from ``[0, max_std]`` to one random present modality. Applied on
         the device after any validation split. ``None`` (paper-exact) turns it
         off.
-    lr : float, default=3e-4 (RedCoreClassifier: 1e-3)
+    lr : float, default=3e-4 (RedCoreClassifier: 1e-3; TrustedFusionClassifier: 3e-3)
         Adam learning rate (the RAML paper uses 1e-3, RedCore's 2e-4; see
         :class:`RedCoreClassifier`). The defaults of ``lr``,
         ``weight_decay``, ``batch_size``, ``max_epochs`` and
@@ -878,6 +889,10 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
         """``(name, callback)`` pairs a method adds to training (e.g. RedCore's regulation)."""
         return []
 
+    def _min_epochs(self):
+        """Epochs before the convergence rule may stop training (0: from the first)."""
+        return 0
+
     def _callbacks(self, loss_terms):
         callbacks = [
             (f"train_{name}", PassthroughScoring(name=name, on_train=True)) for name in loss_terms
@@ -901,6 +916,7 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
                     threshold=self.tol,
                     threshold_mode="abs",
                     load_best=bool(self.early_stopping),
+                    min_epochs=self._min_epochs(),
                     sink=print if self.verbose >= 1 else noop,
                 ),
             )

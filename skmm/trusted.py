@@ -341,7 +341,8 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
         average.
     annealing_epochs : int, default=50
         Epochs over which the KL weight rises from ``1/annealing_epochs`` to 1
-        (0: weight 1 from the start). Both papers use 50 on UCI data.
+        (0: weight 1 from the start). Both papers use 50 on UCI data. The
+        convergence rule (``tol``) does not stop training before then.
     conflict_weight : float or "auto", default="auto"
         Weight of RCML's conflict loss ``L_con``. ``"auto"``: 1 with
         ``combine="average"`` (RCML) and 0 with ``combine="dempster"`` (TMC
@@ -351,6 +352,16 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
         :class:`RAMLClassifier`); the combined loss then sees every pattern.
         The papers train without it.
     {common}
+
+    Notes
+    -----
+    The default ``lr=3e-3`` (the others': ``3e-4``) was measured: from
+    random evidence, the evidential loss first drives every opinion to the
+    uniform one (zero evidence), a plateau that ``3e-4`` and ``1e-3`` leave
+    slowly. On 680 samples of 68 classes, ``lr=1e-3`` reached 86.2% after
+    200 epochs (with a ``ConvergenceWarning``) and ``3e-3`` 99.7%; on four
+    other data sets the two rates were within 3.5 points
+    (:doc:`/defaults`).
 
     Attributes
     ----------
@@ -397,12 +408,12 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
         encoders=None,
         hidden_sizes=(256, 256),
         train_noise=None,
-        lr=1e-3,
+        lr=3e-3,
         weight_decay=5e-4,
         batch_size=128,
-        max_epochs=100,
+        max_epochs=200,
         tol=1e-4,
-        early_stopping=False,
+        early_stopping=True,
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="cpu",
@@ -453,6 +464,12 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
 
     def _method_callbacks(self):
         return [("epoch_counter", _EpochCounter())]
+
+    def _min_epochs(self):
+        # The evidential loss's KL weight rises until annealing_epochs: the objective
+        # changes until then, and an early plateau (zero evidence, the uniform opinion)
+        # is not convergence (68 classes: stopped at epoch 18 with 32% accuracy).
+        return int(self.annealing_epochs)
 
     def predict_proba(self, X):
         """Class probabilities: the combined Dirichlet mean ``alpha / S``.
