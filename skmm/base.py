@@ -219,8 +219,9 @@ class StreamData(TensorData):
       among themselves. One window (64 MB) is in memory at a time. Each row
       is seen exactly once per epoch; a batch mixes rows of at most two
       windows. Reads are one sequential read per chunk. When
-      the whole data set fits in one window, the order is a uniform
-      permutation, the same as for in-memory data.
+      the whole data set (or subset, such as the early-stopping split) fits
+      in one window, the order is the one in-memory data takes, from the
+      same random draw: both placements then train the same model.
     """
 
     chunk_bytes = 8 * 2**20
@@ -254,6 +255,15 @@ class StreamData(TensorData):
     def _row_bytes(self):
         return sum(4 * math.prod(tuple(x.shape)[1:]) for x in self.xs)
 
+    def _read(self, pos):
+        """Host tensors per modality of positions ``pos`` (in increasing source order)."""
+        source_rows = (pos if self.rows is None else self.rows[pos]).numpy()
+        return [
+            torch.from_numpy(take_rows(x, source_rows)) if not isinstance(x, torch.Tensor)
+            else x.index_select(0, torch.from_numpy(source_rows))
+            for x in self.xs
+        ]
+
     def _windows(self, shuffle, batch_size):
         """Yield ``(buffers, local, pos)``: host tensors per modality, the rows of
         them in epoch order, and those rows' positions in this data set."""
@@ -265,6 +275,12 @@ class StreamData(TensorData):
         chunk = max(batch_size, self.chunk_bytes // max(1, self._row_bytes()))
         n_chunks = math.ceil(n / chunk)
         by_source = torch.arange(n) if self.rows is None else torch.argsort(self.rows)
+        if n_chunks <= self.window_chunks:
+            # One window: the order in-memory data takes (the same random draw), so both
+            # give the same batches, for a subset (early stopping) too.
+            perm = torch.randperm(n) if shuffle else torch.arange(n)
+            yield self._read(by_source), _inverse(by_source)[perm], perm
+            return
         if shuffle and n_chunks > self.window_chunks:
             chunk_order = torch.randperm(n_chunks)
         else:
@@ -273,12 +289,7 @@ class StreamData(TensorData):
         for w in range(0, n_chunks, window):
             chunks = chunk_order[w : w + window].sort().values.tolist()
             pos = torch.cat([by_source[c * chunk : (c + 1) * chunk] for c in chunks])
-            source_rows = (pos if self.rows is None else self.rows[pos]).numpy()
-            buffers = [
-                torch.from_numpy(take_rows(x, source_rows)) if not isinstance(x, torch.Tensor)
-                else x.index_select(0, torch.from_numpy(source_rows))
-                for x in self.xs
-            ]
+            buffers = self._read(pos)
             local = torch.randperm(len(pos)) if shuffle else torch.arange(len(pos))
             yield buffers, local, pos[local]
             del buffers  # before the next window is read
@@ -390,6 +401,13 @@ class BatchIterator:
 
 #: Largest inference batch (inference uses ``min(batch_size, _PREDICT_BATCH)`` rows).
 _PREDICT_BATCH = 1024
+
+
+def _inverse(permutation):
+    """The inverse of a permutation tensor: ``_inverse(p)[p] == arange``."""
+    inverse = torch.empty_like(permutation)
+    inverse[permutation] = torch.arange(len(permutation))
+    return inverse
 
 
 def _pad_batch(batch, size):

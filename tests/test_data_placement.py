@@ -180,12 +180,14 @@ def test_memmap_trains_and_predicts_like_the_array(tmp_path):
     X, y = _data()
     M = _memmaps(tmp_path, X)
     assert is_out_of_core(M["a"]) and not is_out_of_core(M["a"][:10]) and not is_out_of_core(X["a"])
-    ref = _small(RAMLClassifier).fit(X, y)
-    clf = _small(RAMLClassifier).fit(M, y)
-    assert clf.data_placement_ == "stream"
-    # One shuffle window holds all 240 rows: the same uniform order, the same model.
-    np.testing.assert_array_equal(clf.predict_proba(M), ref.predict_proba(X))
-    np.testing.assert_array_equal(ref.predict_proba(M), ref.predict_proba(X))
+    for early_stopping in (False, True):
+        ref = _small(RAMLClassifier, early_stopping=early_stopping).fit(X, y)
+        clf = _small(RAMLClassifier, early_stopping=early_stopping).fit(M, y)
+        assert clf.data_placement_ == "stream"
+        # One shuffle window holds all 240 rows: the same uniform order, the same model,
+        # also on the early-stopping subset (its rows are not in source order).
+        np.testing.assert_array_equal(clf.predict_proba(M), ref.predict_proba(X))
+        np.testing.assert_array_equal(ref.predict_proba(M), ref.predict_proba(X))
     for k in X:
         np.testing.assert_array_equal(np.asarray(M[k]), X[k])
 
