@@ -76,9 +76,19 @@ _APPLY_ON_DOC = """apply_on : {"transform", "fit_transform", "both"}, default="t
         ``cross_val_predict`` see corrupted data too (they call ``transform``)."""
 
 
+_MODALITIES_DOC = """modalities : dict, default=None
+        Column spec of flat input, as on the estimators: modality name ->
+        column indices, a ``slice`` or (for a DataFrame) column names. The
+        modalities are then acted on separately and written back into a copy
+        of the flat array or DataFrame. ``None``: a flat ``X`` is the single
+        modality ``"x"``."""
+
+
 def _doc(cls):
-    """Class decorator: fill the shared ``{apply_on}`` and ``{input_attributes}`` docs."""
+    """Class decorator: fill the shared ``{apply_on}``, ``{modalities}`` and
+    ``{input_attributes}`` docs."""
     doc = cls.__doc__.replace("{apply_on}", _APPLY_ON_DOC)
+    doc = doc.replace("{modalities}", _MODALITIES_DOC)
     cls.__doc__ = doc.replace("    {input_attributes}\n", INPUT_ATTRIBUTES_DOC.lstrip("\n"))
     return cls
 
@@ -298,12 +308,7 @@ class GaussianNoise(_RandomCorruption):
         make it relative).
     targets : str or list of str, default=None
         Modalities to corrupt; ``None`` corrupts all.
-    modalities : dict, default=None
-        Column spec of flat input, as on the estimators: modality name ->
-        column indices, a ``slice`` or (for a DataFrame) column names. The
-        modalities are then acted on separately and written back into a copy
-        of the flat array or DataFrame. ``None``: a flat ``X`` is the single
-        modality ``"x"``.
+    {modalities}
     {apply_on}
     random_state : int, RandomState instance or None, default=None
         Seeds the noise; an int gives the same noise on every call.
@@ -380,12 +385,7 @@ class FeatureMasking(_RandomCorruption):
         Masking probability, in ``[0, 1]``.
     targets : str or list of str, default=None
         Modalities to mask; ``None`` masks all.
-    modalities : dict, default=None
-        Column spec of flat input, as on the estimators: modality name ->
-        column indices, a ``slice`` or (for a DataFrame) column names. The
-        modalities are then acted on separately and written back into a copy
-        of the flat array or DataFrame. ``None``: a flat ``X`` is the single
-        modality ``"x"``.
+    {modalities}
     {apply_on}
     random_state : int, RandomState instance or None, default=None
         Seeds the masks; an int gives the same masks on every call.
@@ -468,12 +468,7 @@ class ModalityDropout(_RandomCorruption):
     rates : float or dict, default=0.5
         Missing rate in ``[0, 1]``: one number for every modality, or a dict
         modality name -> rate (modalities not named keep rate 0).
-    modalities : dict, default=None
-        Column spec of flat input, as on the estimators: modality name ->
-        column indices, a ``slice`` or (for a DataFrame) column names. The
-        modalities are then acted on separately and written back into a copy
-        of the flat array or DataFrame. ``None``: a flat ``X`` is the single
-        modality ``"x"``.
+    {modalities}
     {apply_on}
     random_state : int, RandomState instance or None, default=None
         Seeds the draws; an int gives the same pattern on every call.
@@ -554,12 +549,7 @@ class KeepModalities(_Corruption):
     ----------
     names : str or list of str
         Modalities to keep; every other modality is set to NaN rows.
-    modalities : dict, default=None
-        Column spec of flat input, as on the estimators: modality name ->
-        column indices, a ``slice`` or (for a DataFrame) column names. The
-        modalities are then acted on separately and written back into a copy
-        of the flat array or DataFrame. ``None``: a flat ``X`` is the single
-        modality ``"x"``.
+    {modalities}
     {apply_on}
 
     Attributes
