@@ -26,7 +26,7 @@ The protocol is :func:`skmm.evaluation.robustness_report` (its noise table).
 Run ``python benchmarks/bench_noise.py`` (one torch thread; measured 24 min
 on 2 cores shared with other jobs, load average ~6.5, and 29 min with the
 ``--raml-lambda1-0`` diagnostic; a few minutes on an idle machine);
-``--quick`` for a smoke run. Tables are printed and written to
+``--quick`` for a smoke run (prints, saves nothing). Tables are printed and written to
 ``benchmarks/results/noise_<dataset>.{json,md}``.
 """
 
@@ -222,8 +222,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 3 epochs")
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.seeds, args.epochs = 1, 3
+    if args.quick:  # a smoke run prints its tables and keeps the saved results
+        args.seeds, args.epochs, args.no_save = 1, 3, True
     torch.set_num_threads(args.threads)
     methods = make_methods(args)
     start = time.perf_counter()

@@ -17,7 +17,7 @@ test noise (std 0.5-4 on one modality at a time, all present) and the mean
 fusion weight on the noisy modality at the largest std.
 
 Run ``python benchmarks/bench_raml_sigma.py`` (one torch thread; about 5 min
-per data set on 2 shared cores); ``--quick`` for a smoke run. Results go to
+per data set on 2 shared cores); ``--quick`` for a smoke run (prints, saves nothing). Results go to
 ``benchmarks/results/raml_sigma.{json,md}``.
 """
 
@@ -141,8 +141,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 3 epochs")
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.seeds, args.epochs = 1, 3
+    if args.quick:  # a smoke run prints its tables and keeps the saved results
+        args.seeds, args.epochs, args.no_save = 1, 3, True
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     results = [run_dataset(name, args) for name in args.datasets.split(",")]
