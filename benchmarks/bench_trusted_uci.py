@@ -216,8 +216,8 @@ def main():
         "--models", nargs="*", default=None,
         help="run only these models (names as in the tables); default: all")
     parser.add_argument(
-        "--trusted-weight-decay", type=float, default=None,
-        help="weight_decay of the trusted estimators (default: theirs)")
+        "--trusted-params", type=json.loads, default={}, metavar="JSON",
+        help='parameters of the trusted estimators, e.g. \'{"kl_weight": 0.1}\' (default: theirs)')
     args = parser.parse_args()
     if args.quick:
         args.seeds, args.baseline_seeds, args.epochs = 1, 0, 5
@@ -258,8 +258,8 @@ def main():
             params["max_epochs"] = epochs
         if name in AUGMENTED:  # a CPU budget: a fixed, short training
             params.update(lr=1e-3, early_stopping=False)
-        if trusted and args.trusted_weight_decay is not None:
-            params["weight_decay"] = args.trusted_weight_decay
+        if trusted:
+            params.update(args.trusted_params)
         clf = make(**params)
         t0 = time.perf_counter()
         clf.fit(X_train, y[train])

@@ -262,7 +262,8 @@ def test_uncertainty_higher_on_conflicting_rows():
     assert u[conflict].mean() < 1.2 * u[~conflict].mean()
 
 
-def test_annealing_epoch_comes_from_the_training_loop():
+@pytest.mark.parametrize("kl_weight", [1.0, 0.3, 0.0])
+def test_annealing_epoch_comes_from_the_training_loop(kl_weight):
     X, y = _task(n=60)
     seen = []
 
@@ -271,11 +272,38 @@ def test_annealing_epoch_comes_from_the_training_loop():
             seen.append((float(net.module_.epoch), net.module_.kl_weight()))
 
     clf = TrustedFusionClassifier(
-        annealing_epochs=2, max_epochs=3, hidden_sizes=(8,), callbacks=[Record()], random_state=0
+        kl_weight=kl_weight, annealing_epochs=2, max_epochs=3, hidden_sizes=(8,),
+        callbacks=[Record()], random_state=0,
     ).fit(X, y)
-    assert seen == [(1.0, 0.5), (2.0, 1.0), (3.0, 1.0)]
-    # conflict_weight="auto" is 0 for Dempster: the loss is the evidential term alone
-    assert clf.history_[-1, "train_loss"] == pytest.approx(clf.history_[-1, "loss_evidential"])
+    assert seen == [(1.0, kl_weight / 2), (2.0, kl_weight), (3.0, kl_weight)]
+    # the objective takes the final KL weight; conflict_weight="auto" is 0 for Dempster
+    h = clf.history_[-1]
+    assert h["loss_kl"] > 0
+    assert h["train_loss"] == pytest.approx(h["loss_ace"] + kl_weight * h["loss_kl"])
+
+
+def test_default_without_kl_term_is_more_accurate_on_many_classes():
+    """The default kl_weight=0 against the papers' KL term (kl_weight=1), everything else at
+    the defaults: on 40 classes the KL term erases the evidence the prediction needs
+    (measured 80.8% against 64.2%; on 100 classes of the defaults table 70.5 against 45.3)."""
+    from sklearn.model_selection import train_test_split
+
+    from skmm.datasets import make_multimodal_classification
+
+    X, y = make_multimodal_classification(
+        n_samples=1000, n_classes=40, n_features=16, class_sep=5, random_state=0
+    )
+    train, test = train_test_split(np.arange(len(y)), test_size=0.5, stratify=y, random_state=0)
+    X = MultimodalData(X)
+    X_train, X_test = X[train], X[test]
+    scores = {
+        kl: TrustedFusionClassifier(kl_weight=kl, hidden_sizes=(32,), random_state=0)
+        .fit(X_train, y[train])
+        .score(X_test, y[test])
+        for kl in (0.0, 1.0)
+    }
+    assert scores[0.0] > 0.75
+    assert scores[0.0] > scores[1.0] + 0.1
 
 
 def test_conflict_weight_enters_the_loss():
@@ -284,7 +312,7 @@ def test_conflict_weight_enters_the_loss():
                                   random_state=0).fit(X, y)
     h = clf.history_[-1]
     assert h["loss_conflict"] > 0
-    assert h["train_loss"] == pytest.approx(h["loss_evidential"] + h["loss_conflict"])
+    assert h["train_loss"] == pytest.approx(h["loss_ace"] + h["loss_conflict"])
 
 
 def test_augment_and_train_noise(data):
@@ -302,6 +330,8 @@ def test_augment_and_train_noise(data):
     [
         ({"combine": "sum"}, r"The 'combine' parameter of TrustedFusionClassifier must be a str "
          r"among \{'(average|dempster)', '(average|dempster)'\}\. Got 'sum' instead\."),
+        ({"kl_weight": -0.1}, r"The 'kl_weight' parameter .* must be a float in the range "
+         r"\[0(\.0)?, inf\)\. Got -0\.1 instead\."),
         ({"annealing_epochs": -1}, r"The 'annealing_epochs' parameter .* must be an int in the "
          r"range \[0, inf\)\. Got -1 instead\."),
         ({"annealing_epochs": 2.5}, r"The 'annealing_epochs' parameter .* Got 2\.5 instead\."),
@@ -319,7 +349,7 @@ def test_grid_search_over_its_parameters():
     X, y = _task(n=90)
     grid = GridSearchCV(
         TrustedFusionClassifier(hidden_sizes=(8,), max_epochs=3, random_state=0),
-        {"combine": ["dempster", "average"], "annealing_epochs": [0, 2],
+        {"combine": ["dempster", "average"], "kl_weight": [0.0, 1.0],
          "conflict_weight": ["auto", 0.5]},
         cv=2,
     ).fit(X, y)
