@@ -200,9 +200,7 @@ class TrustedFusionModule(MultimodalModule):
 
     loss_terms = ("loss_ace", "loss_kl", "loss_conflict")
 
-    def __init__(
-        self, encoders, n_classes, combine, annealing_epochs, conflict_weight, kl_weight=1.0
-    ):
+    def __init__(self, encoders, n_classes, combine, annealing_epochs, conflict_weight, kl_weight):
         super().__init__()
         self.encoders = encoders
         self.heads = nn.ModuleList(nn.Linear(e.out_features, n_classes) for e in encoders)
