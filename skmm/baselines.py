@@ -137,6 +137,7 @@ class ConcatFusionClassifier(EmbeddingMixin, MultimodalClassifierBase):
         hidden_sizes=(256, 256),
         train_noise=None,
         lr=3e-4,
+        lr_schedule="constant",
         weight_decay=5e-4,
         batch_size=128,
         max_epochs=200,
@@ -158,6 +159,7 @@ class ConcatFusionClassifier(EmbeddingMixin, MultimodalClassifierBase):
         self.hidden_sizes = hidden_sizes
         self.train_noise = train_noise
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -273,6 +275,7 @@ class LateFusionClassifier(MultimodalClassifierBase):
         hidden_sizes=(256, 256),
         train_noise=None,
         lr=3e-4,
+        lr_schedule="constant",
         weight_decay=5e-4,
         batch_size=128,
         max_epochs=200,
@@ -292,6 +295,7 @@ class LateFusionClassifier(MultimodalClassifierBase):
         self.hidden_sizes = hidden_sizes
         self.train_noise = train_noise
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
