@@ -523,6 +523,20 @@ class _MultimodalNet(NeuralNet):
         self.augment = augment
         self.train_noise = train_noise
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        # ``module`` is the instance that became ``module_``. skorch pickles ``module_``
+        # through torch with a map_location; pickled again here, with plain pickle, a
+        # GPU-trained model would not load on a CPU-only machine (and would be stored twice).
+        if state.get("module") is self.__dict__.get("module_"):
+            state["module"] = None
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if self.module is None:
+            self.module = self.module_
+
     def get_dataset(self, X, y=None):
         return X
 
@@ -620,7 +634,15 @@ class _AdaptiveLR(LRScheduler):
         if len(net.history) >= self.min_epochs:
             super().on_epoch_end(net, **kwargs)
         else:
-            self._record_last_lr(net, kind="epoch")
+            net.history.record(self.event_name, net.optimizer_.param_groups[0]["lr"])
+
+    def __getstate__(self):
+        # The scheduler holds the optimizer, whose state lives on the training device:
+        # pickled here (outside skorch's map_location handling) a GPU-trained model would
+        # not load on a CPU-only machine. It is rebuilt at the start of any training.
+        state = self.__dict__.copy()
+        state["lr_scheduler_"] = None
+        return state
 
 
 @contextlib.contextmanager
@@ -744,8 +766,8 @@ COMMON_PARAMETERS = """
         ``early_stopping`` were chosen by measurement on data sets of 500 to
         5,000 samples and 2 to 100 classes: :doc:`/defaults`.
     lr_schedule : {"constant", "adaptive"}, default="constant" (TrustedFusionClassifier: "adaptive")
-        ``"constant"``: Adam at ``lr`` throughout. ``"adaptive"`` (as in
-        ``MLPClassifier(learning_rate="adaptive")``): the rate is divided by 5
+        ``"constant"``: Adam at ``lr`` throughout. ``"adaptive"``: the rate is
+        divided by 5 (as ``MLPClassifier(learning_rate="adaptive")`` does)
         whenever the monitored loss (see ``tol``) has not improved by ``tol``
         for three epochs; the rate of each epoch is recorded as ``event_lr``
         in ``history_``. The trusted estimator's default by measurement

@@ -6,12 +6,15 @@ give it small networks below if its defaults are slow.
 
 import importlib.util
 import inspect
+import io
 import os
+import pickle
 import shutil
 import sys
 
 import numpy as np
 import pytest
+import torch
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
@@ -123,6 +126,39 @@ def test_inference_is_batch_invariant_at_default_sizes(cls):
     np.testing.assert_array_equal(np.concatenate(parts[:2]), full)
     np.testing.assert_array_equal(parts[2], full[[3]])
     np.testing.assert_array_equal(parts[3], full[[140]])
+
+
+@pytest.mark.parametrize(
+    "cls", [cls for _, cls in all_estimators("classifier")], ids=lambda c: c.__name__
+)
+@pytest.mark.parametrize("lr_schedule", ["constant", "adaptive"])
+def test_no_tensor_is_pickled_outside_skorchs_device_handling(cls, lr_schedule):
+    """skorch pickles the module and optimizer through torch with a ``map_location``, so
+    that a model trained on a GPU loads on a CPU-only machine; a tensor reachable from any
+    other attribute (a callback holding the optimizer, say) would be pickled with its
+    device and fail to load there. Checked on the CPU: no tensor outside that block."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    y = (X[:, 0] > 0).astype(int)
+    clf = cls(max_epochs=2, lr_schedule=lr_schedule, random_state=0).fit(X, y)
+    state = clf.net_.__getstate__()
+    del state["__cuda_dependent_attributes__"]
+    found = []
+
+    class _Finder(pickle.Pickler):
+        def reducer_override(self, obj):
+            if isinstance(obj, (torch.Tensor, torch.optim.Optimizer)):
+                found.append(type(obj).__name__)
+            return NotImplemented
+
+    _Finder(io.BytesIO()).dump(state)
+    assert found == []
+    assert [name for name, _ in clf.net_.callbacks_].count("lr_schedule") == (
+        lr_schedule == "adaptive"
+    )
+    loaded = pickle.loads(pickle.dumps(clf))
+    assert loaded.net_.module is loaded.net_.module_  # one module, as before pickling
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
 # -- the "Writing a method" example ----------------------------------------------
