@@ -7,9 +7,10 @@ of the grid (learning rate x batch size x weight decay) on 80% of the training
 rows, records the accuracy on the other 20% after every epoch, and picks the
 setting and number of epochs (``max_epochs`` in ``--epochs``) with the best
 validation accuracy; that setting is then refit on all training rows and
-scored on the test rows. Convergence stopping is off in the search (the weights
-after ``e`` epochs are then those of ``max_epochs=e``: Adam with a constant
-learning rate).
+scored on the test rows. Convergence stopping, early stopping's split and the
+adaptive learning rate are off in the search and the refit (the weights after
+``e`` epochs are then those of ``max_epochs=e``: Adam with a constant
+learning rate, on all the rows given).
 
 Data sets (``--datasets``), from 500 to 50,000 rows and 2 to 100 classes:
 
@@ -198,10 +199,13 @@ def fit_default(key, data, params=None):
 
 
 def _no_convergence_stop(est, max_epochs):
-    """Parameters that train exactly ``max_epochs`` epochs."""
+    """Parameters that train exactly ``max_epochs`` epochs on all the rows given at a
+    constant learning rate, and keep the last epoch's weights (no early-stopping split,
+    no restored best epoch)."""
     params = dict(max_epochs=max_epochs)
     if "tol" in est.get_params():
-        params["n_iter_no_change"] = max_epochs + 1
+        params.update(n_iter_no_change=max_epochs + 1, early_stopping=False,
+                      lr_schedule="constant")
     return params
 
 

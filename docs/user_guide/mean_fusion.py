@@ -94,6 +94,7 @@ class MeanFusionClassifier(MultimodalClassifierBase):
         hidden_sizes=(256, 256),
         train_noise=None,
         lr=1e-3,
+        lr_schedule="constant",
         weight_decay=5e-4,
         batch_size=128,
         max_epochs=100,
@@ -115,6 +116,7 @@ class MeanFusionClassifier(MultimodalClassifierBase):
         self.hidden_sizes = hidden_sizes
         self.train_noise = train_noise
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
