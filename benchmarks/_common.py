@@ -97,7 +97,7 @@ class BareLoop:
         classes, y_enc = np.unique(y, return_inverse=True)
         self.dataset = TensorData.from_arrays(data, y_enc, device)
         self.device, self.batch_size = device, clf.batch_size
-        self.augment = clf.augment
+        self.augment = getattr(clf, "augment", None)  # LateFusion has none
         torch.manual_seed(seed)
         self.module = clf._build_module(data.feature_shapes, len(classes)).to(device)
         self.optimizer = torch.optim.Adam(

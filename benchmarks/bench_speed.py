@@ -50,6 +50,7 @@ from skmm import (  # noqa: E402
     LateFusionClassifier,
     RAMLClassifier,
     RedCoreClassifier,
+    TrustedFusionClassifier,
 )
 
 MODELS = {
@@ -58,6 +59,7 @@ MODELS = {
     "ConcatFusion+aug": lambda **kw: ConcatFusionClassifier(augment="all", **kw),
     "RedCore": lambda **kw: RedCoreClassifier(**kw),
     "LateFusion": lambda **kw: LateFusionClassifier(**kw),
+    "Trusted": lambda **kw: TrustedFusionClassifier(**kw),
 }
 
 
