@@ -10,6 +10,7 @@ import io
 import os
 import pickle
 import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -159,6 +160,37 @@ def test_no_tensor_is_pickled_outside_skorchs_device_handling(cls, lr_schedule):
     loaded = pickle.loads(pickle.dumps(clf))
     assert loaded.net_.module is loaded.net_.module_  # one module, as before pickling
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def _fit_pickle_and_predict_in_a_cpu_only_process(cls, device, tmp_path):
+    rng = np.random.RandomState(0)
+    X = {"a": rng.randn(80, 3), "b": rng.randn(80, 2)}
+    y = (X["a"][:, 0] > 0).astype(int)
+    clf = cls(max_epochs=3, hidden_sizes=(16,), device=device, random_state=0).fit(X, y)
+    expected = clf.predict_proba(X)
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps(clf))
+    for k, v in X.items():
+        np.save(tmp_path / f"{k}.npy", v)
+    code = (
+        "import pickle, numpy as np, torch\n"
+        "assert not torch.cuda.is_available()\n"
+        f"clf = pickle.loads(open({str(tmp_path / 'model.pkl')!r}, 'rb').read())\n"
+        f"X = {{k: np.load({str(tmp_path)!r} + f'/{{k}}.npy') for k in 'ab'}}\n"
+        f"np.save({str(tmp_path / 'out.npy')!r}, clf.predict_proba(X))\n"
+    )
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize(
+    "cls", [cls for _, cls in all_estimators("classifier")], ids=lambda c: c.__name__
+)
+def test_every_gpu_trained_classifier_loads_on_a_cpu_only_machine(cls, tmp_path):
+    """With its default schedule (the trusted estimator's is adaptive): see
+    test_no_tensor_is_pickled_outside_skorchs_device_handling for the CPU-side check."""
+    _fit_pickle_and_predict_in_a_cpu_only_process(cls, "cuda", tmp_path)
 
 
 # -- the "Writing a method" example ----------------------------------------------
