@@ -1071,12 +1071,13 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
         self.net_ = net
         self.history_ = net.history
         self.n_iter_ = len(net.history)
-        if not dict(net.callbacks_)["convergence"].stopped_:
-            monitor = "valid_loss" if self.early_stopping else "train_loss"
+        convergence = dict(net.callbacks_)["convergence"]
+        if not convergence.stopped_:
             warnings.warn(
                 f"{type(self).__name__}: max_epochs={self.max_epochs} ended training before "
-                f"it converged ({monitor} still improved by more than tol={self.tol} within "
-                f"the last n_iter_no_change={self.n_iter_no_change} epochs). Raise max_epochs "
+                f"it converged ({convergence.monitor} still improved by more than "
+                f"tol={self.tol} within the last n_iter_no_change={self.n_iter_no_change} "
+                "epochs). Raise max_epochs "
                 "or lr.",
                 ConvergenceWarning,
                 stacklevel=2,
