@@ -200,12 +200,11 @@ def fit_default(key, data, params=None):
 
 def _no_convergence_stop(est, max_epochs):
     """Parameters that train exactly ``max_epochs`` epochs on all the rows given at a
-    constant learning rate, and keep the last epoch's weights (no early-stopping split,
-    no restored best epoch)."""
+    constant learning rate, and keep the last epoch's weights (no stopping rule, no
+    early-stopping split, no restored best epoch)."""
     params = dict(max_epochs=max_epochs)
     if "tol" in est.get_params():
-        params.update(n_iter_no_change=max_epochs + 1, early_stopping=False,
-                      lr_schedule="constant")
+        params.update(tol=None, early_stopping=False, lr_schedule="constant")
     return params
 
 
@@ -233,9 +232,7 @@ def search(key, data, grid, epochs, max_steps):
         curve = ValidationCurve(est, X_val, y_train[val_idx])
         est.set_params(callbacks=[curve], **_no_convergence_stop(est, max(choices)))
         t0 = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            est.fit(X_fit, y_train[fit_idx])
+        est.fit(X_fit, y_train[fit_idx])
         settings.append(
             dict(
                 lr=lr,
@@ -256,9 +253,7 @@ def search(key, data, grid, epochs, max_steps):
     )
     est.set_params(**_no_convergence_stop(est, epochs))
     t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        est.fit(X_train, y_train)
+    est.fit(X_train, y_train)
     refit_seconds = time.perf_counter() - t0
     return dict(
         accuracy=float(est.score(X_test, y_test)),
@@ -295,6 +290,33 @@ def _criterion(default, found):
     return "warned" if not default["converged"] else "**missed**"
 
 
+def _grid_of(search):
+    """What a search tried, read from its settings (runs merged from several files may
+    have searched one data set on different grids)."""
+    settings = search["settings"]
+
+    def values(key):
+        return sorted({s[key] for s in settings})
+
+    epochs = "; ".join(
+        f"at batch {b}: "
+        f"{sorted({e for s in settings if s['batch_size'] == b for e in s['epoch_choices']})}"
+        for b in values("batch_size")
+    )
+    return f"lr {values('lr')}, weight decay {values('weight_decay')}, epochs {epochs}"
+
+
+def _grids(results):
+    """``{(data set, grid): [estimators]}`` over the searched pairs."""
+    out = {}
+    for r in results:
+        if r.get("search"):
+            out.setdefault((r["dataset"], _grid_of(r["search"])), []).append(
+                r["estimator"].replace("Classifier", "")
+            )
+    return out
+
+
 def to_markdown(payload):
     header = [
         "estimator", "data set", "default acc.", "epochs (converged)", "fit s",
@@ -325,10 +347,8 @@ def to_markdown(payload):
         ],
     )
     grids = "\n".join(
-        f"- {name}: lr {g['lrs']}, batch {g['batch_sizes']}, weight decay {g['weight_decays']}, "
-        f"epochs {g['epochs']} at batch 128 (the same optimizer steps at other batch sizes; "
-        f"at most {g['max_steps']} steps)"
-        for name, g in payload["grids"].items()
+        f"- {name}, {', '.join(labels)}: {grid}"
+        for (name, grid), labels in _grids(payload["results"]).items()
     )
     return (
         "# Defaults against the best of a small search\n\n"
@@ -339,7 +359,8 @@ def to_markdown(payload):
         "with other jobs.\n\n"
         + markdown_table(header, rows)
         + "\n\nData sets:\n\n" + sets
-        + "\n\nSearch grids:\n\n" + grids + "\n"
+        + "\n\nSearch grids (the numbers of epochs chosen from at each batch size):\n\n"
+        + grids + "\n"
     )
 
 
@@ -352,7 +373,7 @@ def main(argv=None):
     parser.add_argument("--lrs", type=float, nargs="+", default=[3e-4, 1e-3, 3e-3])
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128])
     parser.add_argument("--weight-decays", type=float, nargs="+", default=[5e-4])
-    parser.add_argument("--epochs", type=int, nargs="+", default=[25, 50, 100, 200, 400],
+    parser.add_argument("--epochs", type=int, nargs="+", default=[5, 10, 25, 50, 100, 200, 400],
                         help="max_epochs values the search chooses from, at batch 128")
     parser.add_argument("--max-steps", type=int, default=3000,
                         help="longest search fit, in optimizer steps")
@@ -440,6 +461,7 @@ def main(argv=None):
                                            grid["weight_decays"])),
                     grid["epochs"], grid["max_steps"] if not large else 10**9,
                 )
+                found["grid"] = grid
                 row["search"] = found
                 print(f"{'':24s} {name:14s} search  {found['accuracy']:.4f} "
                       f"({_fmt_setting(found['chosen'])}; {found['search_seconds']:.0f} s)",

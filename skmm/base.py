@@ -783,12 +783,16 @@ COMMON_PARAMETERS = """
         ``MLPClassifier`` default). Training stops earlier once it has
         converged (see ``tol``); a ``ConvergenceWarning`` says when
         ``max_epochs`` ended it first.
-    tol : float, default=1e-4
+    tol : float or None, default=1e-4
         Convergence tolerance, as in scikit-learn's ``MLPClassifier``: when
         the monitored loss (the training objective, ``train_loss``; with
         ``early_stopping``, the same objective on the validation split,
         ``valid_loss``) has not improved by at least ``tol`` for
-        ``n_iter_no_change`` consecutive epochs, training stops.
+        ``n_iter_no_change`` consecutive epochs, training stops. ``None``
+        (as in scikit-learn's ``SGDClassifier``): no stopping rule, training
+        runs ``max_epochs`` epochs and does not warn; with
+        ``early_stopping`` the best epoch's weights are still restored at
+        the end. For choosing ``max_epochs`` by cross-validation.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data (stratified),
         monitor the method's objective on it (``valid_loss``, computed without
@@ -952,7 +956,7 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "callbacks": [list, tuple, None],
         "verbose": ["verbose"],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "data_placement": [StrOptions(set(PLACEMENTS))],
     }
@@ -983,20 +987,22 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
         for i, cb in enumerate(self.callbacks or []):
             callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb))
         monitor = "valid_loss" if self.early_stopping else "train_loss"
+        tol = 0.0 if self.tol is None else self.tol
         if self.lr_schedule == "adaptive":
             callbacks.append(
-                ("lr_schedule", _AdaptiveLR(monitor, self.tol, min_epochs=self._min_epochs()))
+                ("lr_schedule", _AdaptiveLR(monitor, tol, min_epochs=self._min_epochs()))
             )
         # MLPClassifier's rule: on the training objective, or on the same objective on the
-        # validation split with early stopping (then the best epoch's weights come back).
+        # validation split with early stopping (then the best epoch's weights come back);
+        # tol=None never stops (SGDClassifier's tol=None) but still restores the best epoch.
         # Last, so that every other callback has seen the epoch that ends training.
         callbacks.append(
             (
                 "convergence",
                 _Convergence(
                     monitor=monitor,
-                    patience=self.n_iter_no_change,
-                    threshold=self.tol,
+                    patience=self.n_iter_no_change if self.tol is not None else np.inf,
+                    threshold=tol,
                     threshold_mode="abs",
                     load_best=bool(self.early_stopping),
                     min_epochs=self._min_epochs(),
@@ -1072,7 +1078,7 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
         self.history_ = net.history
         self.n_iter_ = len(net.history)
         convergence = dict(net.callbacks_)["convergence"]
-        if not convergence.stopped_:
+        if self.tol is not None and not convergence.stopped_:
             warnings.warn(
                 f"{type(self).__name__}: max_epochs={self.max_epochs} ended training before "
                 f"it converged ({convergence.monitor} still improved by more than "

@@ -119,6 +119,27 @@ def test_early_stopping_restores_the_best_epoch():
     assert clf.n_iter_ - 1 - best == 3  # stopped after n_iter_no_change epochs without a best
 
 
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_tol_none_trains_max_epochs_without_a_warning(early_stopping):
+    """tol=None (SGDClassifier's): no stopping rule and no ConvergenceWarning, for choosing
+    max_epochs by cross-validation; early stopping's split still restores its best epoch."""
+    X, y = _task(n=300)
+    params = dict(max_epochs=25, lr=5e-2, n_iter_no_change=3, early_stopping=early_stopping,
+                  random_state=0, **SMALL[ConcatFusionClassifier])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = ConcatFusionClassifier(tol=None, **params).fit(X, y)
+    assert clf.n_iter_ == 25 == len(clf.history_)
+    # with a tolerance the same fit stops early (n_iter_no_change=3 at a high rate)
+    assert ConcatFusionClassifier(tol=1e-4, **params).fit(X, y).n_iter_ < 25
+    if early_stopping:
+        valid = clf.history_[:, "valid_loss"]
+        best = int(np.argmin(valid))
+        assert best < 24  # the weights of a past epoch come back: its valid loss again
+        restored = ConcatFusionClassifier(tol=None, **{**params, "max_epochs": best + 1})
+        restored.fit(X, y)
+        np.testing.assert_allclose(clf.predict_proba(X), restored.predict_proba(X), rtol=1e-5)
+
 def test_redcore_does_not_collapse_on_many_classes():
     """The generated case of the collapse (68 classes, 680 samples, min-max scaled): with the
     imputation loss's gradient reaching its target, RedCore predicted one class for every
