@@ -749,10 +749,12 @@ COMMON_PARAMETERS = """
         ``"textcnn"`` or ``"transformer"`` for sequences (3D input, see
         :mod:`skmm.nn`). Modalities not named get the default for their
         shape: ``"mlp"`` for 2D features, ``"lstm"`` for sequences.
-    hidden_sizes : tuple of int, default=(256, 256)
+    hidden_sizes : tuple of int, default=(256,)
         Layer widths of the built-in encoders: one ``"mlp"`` layer per size;
         a sequence encoder's output width is the last size (see
-        :func:`skmm.nn.make_encoder`).
+        :func:`skmm.nn.make_encoder`). Chosen by measurement against
+        ``(128,)``, ``(512,)``, ``(128, 128)``, ``(256, 256)`` (the default
+        until 0.1) and ``(512, 512)`` (:doc:`/defaults`).
     train_noise : float or (float, float), default=None
         Corruption-aware training: with probability ``p`` (0.5 when a single
         number is given) per sample and batch, add Gaussian noise of a std
@@ -764,7 +766,7 @@ COMMON_PARAMETERS = """
         :class:`RedCoreClassifier`). The defaults of ``lr``,
         ``weight_decay``, ``batch_size``, ``max_epochs`` and
         ``early_stopping`` were chosen by measurement on data sets of 500 to
-        5,000 samples and 2 to 100 classes: :doc:`/defaults`.
+        50,000 samples and 2 to 100 classes: :doc:`/defaults`.
     lr_schedule : {"constant", "adaptive"}, default="constant" (TrustedFusionClassifier: "adaptive")
         ``"constant"``: Adam at ``lr`` throughout. ``"adaptive"``: the rate is
         divided by 5 (as ``MLPClassifier(learning_rate="adaptive")`` does)

@@ -231,7 +231,7 @@ class RAMLClassifier(EmbeddingMixin, MultimodalClassifierBase):
         *,
         modalities=None,
         encoders=None,
-        hidden_sizes=(256, 256),
+        hidden_sizes=(256,),
         train_noise=None,
         lr=3e-4,
         lr_schedule="constant",

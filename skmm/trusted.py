@@ -449,7 +449,7 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
         *,
         modalities=None,
         encoders=None,
-        hidden_sizes=(256, 256),
+        hidden_sizes=(256,),
         train_noise=None,
         lr=1e-3,
         lr_schedule="adaptive",

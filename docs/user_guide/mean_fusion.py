@@ -91,7 +91,7 @@ class MeanFusionClassifier(MultimodalClassifierBase):
         *,
         modalities=None,
         encoders=None,
-        hidden_sizes=(256, 256),
+        hidden_sizes=(256,),
         train_noise=None,
         lr=1e-3,
         lr_schedule="constant",
