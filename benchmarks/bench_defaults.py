@@ -23,6 +23,10 @@ Data sets (``--datasets``), from 500 to 50,000 rows and 2 to 100 classes:
 * ``gen-50000-10``: 50,000 rows, 10 classes (a reduced search: ``--large-lrs``,
   ``--large-batch-sizes``, ``--large-epochs``).
 
+Also available by name (not in the table): ``mfeat-fzm``, three of UCI
+Multiple Features' views (fou, zer and mor), and ``digits-300``, 300
+training rows of digits: the real sets of ``bench_widths.py``.
+
 Every set is split 80/20 (stratified, seed 0); a generated set's test part is
 made at least 2,000 rows from the same generator, so that a point of accuracy
 is at least 20 test rows. Views are standardized on the training rows (the
@@ -117,10 +121,19 @@ def load_dataset(name, uci_home):
         X = {k: np.asarray(v) for k, v in X.items()}
         X_train, y_train, X_test, y_test = _split(X, y, 0.2)
         how = "load_digits_multimodal, standardized"
+    elif name == "digits-300":
+        X, y = load_digits_multimodal(return_X_y=True)
+        X = {k: np.asarray(v) for k, v in X.items()}
+        X_train, y_train, X_test, y_test = _split(X, y, len(y) - 300)
+        how = "load_digits_multimodal, 300 training rows, standardized"
     elif name == "mfeat":
         X, y = load_uci_mfeat(uci_home)
         X_train, y_train, X_test, y_test = _split(X, y, 0.2)
         how = "UCI Multiple Features, six views, standardized"
+    elif name == "mfeat-fzm":
+        X, y = load_uci_mfeat(uci_home, views=["fou", "zer", "mor"])
+        X_train, y_train, X_test, y_test = _split(X, y, 0.2)
+        how = "UCI Multiple Features, views fou, zer and mor, standardized"
     else:
         kw = dict(GENERATED[name])
         n = kw.pop("n_samples")
@@ -379,7 +392,7 @@ def main(argv=None):
                         help="longest search fit, in optimizer steps")
     parser.add_argument("--large", type=int, default=20000,
                         help="sets with more training rows get the reduced search below")
-    parser.add_argument("--large-lrs", type=float, nargs="+", default=[1e-3, 3e-3])
+    parser.add_argument("--large-lrs", type=float, nargs="+", default=[3e-4, 1e-3, 3e-3])
     parser.add_argument("--large-batch-sizes", type=int, nargs="+", default=[128])
     parser.add_argument("--large-epochs", type=int, nargs="+", default=[5, 10, 20])
     parser.add_argument("--no-search", action="store_true", help="defaults only")

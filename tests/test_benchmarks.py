@@ -36,6 +36,7 @@ def _snapshot():
         ("bench_noise.py", ["RAML"]),
         ("bench_raml_sigma.py", ["RAML"]),
         ("bench_speed.py", ["bare"]),
+        ("bench_widths.py", ["| gen-500-2 | RAMLClassifier |", "hidden_sizes=(8,)"]),
     ],
 )
 def test_quick_run(script, expected, uci_home):
