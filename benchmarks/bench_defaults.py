@@ -474,7 +474,6 @@ def main(argv=None):
                                            grid["weight_decays"])),
                     grid["epochs"], grid["max_steps"] if not large else 10**9,
                 )
-                found["grid"] = grid
                 row["search"] = found
                 print(f"{'':24s} {name:14s} search  {found['accuracy']:.4f} "
                       f"({_fmt_setting(found['chosen'])}; {found['search_seconds']:.0f} s)",

@@ -57,7 +57,7 @@ DIMS = {"image": 512, "text": 1024}
 WARMUP_ROWS = 2000
 BATCH = 128
 #: Encoder widths of the estimators measured (the bare network below has the same
-#: layers): the default until 0.1, with which the published results were measured.
+#: layers): the earlier default, with which the published results were measured.
 HIDDEN = (256, 256)
 
 

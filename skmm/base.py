@@ -753,8 +753,8 @@ COMMON_PARAMETERS = """
         Layer widths of the built-in encoders: one ``"mlp"`` layer per size;
         a sequence encoder's output width is the last size (see
         :func:`skmm.nn.make_encoder`). Chosen by measurement against
-        ``(128,)``, ``(512,)``, ``(128, 128)``, ``(256, 256)`` (the default
-        until 0.1) and ``(512, 512)`` (:doc:`/defaults`).
+        ``(128,)``, ``(512,)``, ``(128, 128)``, ``(256, 256)`` (the earlier
+        default) and ``(512, 512)`` (:doc:`/defaults`).
     train_noise : float or (float, float), default=None
         Corruption-aware training: with probability ``p`` (0.5 when a single
         number is given) per sample and batch, add Gaussian noise of a std
