@@ -105,7 +105,9 @@ class Interleave(Callback):
 
 
 def measure(model, X, y, epochs, batch_size, device, predict_reps):
-    params = dict(max_epochs=epochs, batch_size=batch_size, device=device, random_state=0)
+    # tol=None: exactly ``epochs`` epochs (no convergence stop, no ConvergenceWarning)
+    params = dict(max_epochs=epochs, tol=None, batch_size=batch_size, device=device,
+                  random_state=0)
     clf = MODELS[model](**params)
     bare = BareLoop(MODELS[model](**params), X, y, device)
     timer = Interleave(bare, device)
