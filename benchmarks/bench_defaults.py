@@ -423,12 +423,12 @@ def main(argv=None):
     else:
         results_dir = RESULTS_DIR
     json_path = os.path.join(results_dir, f"{args.out}.json")
-    payload = dict(environment=environment(), params=params, grids={}, datasets={}, results=[])
+    payload = dict(environment=environment(), params=params, datasets={}, results=[])
     if args.resume and os.path.exists(json_path):
         with open(json_path) as f:
             payload = json.load(f)
     done = {(r["estimator"], r["dataset"]) for r in payload["results"]}
-    earlier, earlier_grids = {}, {}
+    earlier = {}
     earlier_defaults = {}
     for path in args.defaults_from:
         with open(path) as f:
@@ -439,7 +439,6 @@ def main(argv=None):
             old = json.load(f)
         earlier.update({(r["estimator"], r["dataset"]): r["search"] for r in old["results"]
                         if r["search"] is not None})
-        earlier_grids.update(old["grids"])
     for name in args.datasets:
         data = load_dataset(name, args.uci_home)
         payload["datasets"][name] = data[4]
@@ -465,9 +464,7 @@ def main(argv=None):
                       f"converged={default['converged']})", flush=True)
             if (label, name) in earlier:
                 row["search"] = earlier[label, name]
-                payload["grids"][name] = earlier_grids[name]
             elif not args.no_search:
-                payload["grids"][name] = grid
                 found = search(
                     key, data,
                     list(itertools.product(grid["lrs"], grid["batch_sizes"],

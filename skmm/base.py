@@ -1085,8 +1085,7 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__}: max_epochs={self.max_epochs} ended training before "
                 f"it converged ({convergence.monitor} still improved by more than "
                 f"tol={self.tol} within the last n_iter_no_change={self.n_iter_no_change} "
-                "epochs). Raise max_epochs "
-                "or lr.",
+                "epochs). Raise max_epochs or lr.",
                 ConvergenceWarning,
                 stacklevel=2,
             )

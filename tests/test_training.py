@@ -140,6 +140,7 @@ def test_tol_none_trains_max_epochs_without_a_warning(early_stopping):
         restored.fit(X, y)
         np.testing.assert_allclose(clf.predict_proba(X), restored.predict_proba(X), rtol=1e-5)
 
+
 def test_redcore_does_not_collapse_on_many_classes():
     """The generated case of the collapse (68 classes, 680 samples, min-max scaled): with the
     imputation loss's gradient reaching its target, RedCore predicted one class for every
