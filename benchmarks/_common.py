@@ -95,11 +95,12 @@ class BareLoop:
 
         data = check_multimodal(X)
         classes, y_enc = np.unique(y, return_inverse=True)
-        self.dataset = TensorData.from_arrays(data, y_enc, device)
+        self.dataset = TensorData.from_arrays(data, y_enc.astype(np.int64), device)
         self.device, self.batch_size = device, clf.batch_size
         self.augment = getattr(clf, "augment", None)  # LateFusion has none
         torch.manual_seed(seed)
-        self.module = clf._build_module(data.feature_shapes, len(classes)).to(device)
+        task = clf._task()
+        self.module = clf._build_module(data.feature_shapes, len(classes), task).to(device)
         self.optimizer = torch.optim.Adam(
             self.module.parameters(), lr=clf.lr, weight_decay=clf.weight_decay
         )

@@ -63,8 +63,8 @@ class _SigmaConstantInLU(RAMLModule):
 
 
 class _RAMLSigmaConstantInLU(RAMLClassifier):
-    def _build_module(self, feature_shapes, n_classes):
-        module = super()._build_module(feature_shapes, n_classes)
+    def _build_module(self, feature_shapes, n_outputs, task):
+        module = super()._build_module(feature_shapes, n_outputs, task)
         module.__class__ = _SigmaConstantInLU
         return module
 

@@ -1,4 +1,5 @@
-"""skmm: scikit-learn estimators for multimodal classification on imperfect data.
+"""skmm: scikit-learn estimators for multimodal classification and regression on
+imperfect data.
 
 Public names are imported lazily, so that ``import skmm`` stays cheap: the data
 layer and the transformers need numpy only, and torch is imported the first
@@ -15,10 +16,15 @@ _LAZY = {
     "as_multimodal": "skmm._data",
     "check_multimodal": "skmm._data",
     "RAMLClassifier": "skmm.raml",
+    "RAMLRegressor": "skmm.raml",
     "RedCoreClassifier": "skmm.redcore",
+    "RedCoreRegressor": "skmm.redcore",
     "ConcatFusionClassifier": "skmm.baselines",
+    "ConcatFusionRegressor": "skmm.baselines",
     "LateFusionClassifier": "skmm.baselines",
+    "LateFusionRegressor": "skmm.baselines",
     "TrustedFusionClassifier": "skmm.trusted",
+    "TrustedFusionRegressor": "skmm.trusted_regression",
     "GaussianNoise": "skmm.corruption",
     "FeatureMasking": "skmm.corruption",
     "ModalityDropout": "skmm.corruption",

@@ -1,11 +1,17 @@
-"""The sklearn face shared by every skmm classifier.
+"""The sklearn face shared by every skmm estimator: a task-neutral base and its
+classifier and regressor layers.
 
-A skmm classifier is a plain ``ClassifierMixin, BaseEstimator`` whose
-``__init__`` stores parameters and whose ``fit`` validates the input through
-the data layer, label-encodes ``y``, builds a PyTorch module from the data's
-modality shapes and trains it with a private skorch net (``net_``).
-Composition, not subclassing ``NeuralNetClassifier``: it passes every
-scikit-learn estimator check (see ``DESIGN-NOTES``).
+A skmm estimator is a plain ``BaseEstimator`` whose ``__init__`` stores
+parameters and whose ``fit`` validates the input through the data layer,
+builds a PyTorch module from the data's modality shapes and trains it with a
+private skorch net (``net_``): :class:`MultimodalBase`. Composition, not
+subclassing ``NeuralNetClassifier``/``NeuralNetRegressor``: it passes every
+scikit-learn estimator check (see ``DESIGN-NOTES``). As scikit-learn splits
+``BaseSGD`` into ``BaseSGDClassifier`` and ``BaseSGDRegressor`` (and skorch
+``NeuralNet`` into its classifier and regressor), a task layer does what
+depends on the targets: :class:`MultimodalClassifierBase` label-encodes ``y``
+and predicts classes and probabilities; :class:`MultimodalRegressorBase`
+standardizes ``y`` and predicts values.
 
 The data never goes through a ``DataLoader`` and is never copied whole on the
 host: float32 arrays are used as they are, and missing rows are zero-filled
@@ -16,8 +22,10 @@ there and copied to the device (:class:`StreamData`). skorch keeps the
 training loop, callbacks (early stopping, progress bar, checkpoints) and
 history.
 
-A method adds only its module, a subclass of :class:`MultimodalModule`, and
-its ``_build_module``.
+A method adds only its module, a subclass of :class:`MultimodalModule` that
+predicts ``n_outputs`` values per row and scores them with the task it is
+given (:mod:`skmm.nn.tasks`), and its ``_build_module``; the same method class
+then serves both tasks.
 """
 
 import contextlib
@@ -28,15 +36,26 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+)
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, LRScheduler, PassthroughScoring, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler, PassthroughScoring, ProgressBar
 from skorch.utils import noop
 from torch import nn
 
@@ -51,11 +70,14 @@ from skmm._data import (
 )
 from skmm.nn.encoders import make_encoder
 from skmm.nn.functional import add_train_noise, expand_patterns
+from skmm.nn.tasks import Classification, Regression
 
 __all__ = [
     "EmbeddingMixin",
     "LayerSizes",
+    "MultimodalBase",
     "MultimodalClassifierBase",
+    "MultimodalRegressorBase",
     "MultimodalModule",
     "fill_doc",
     "resolve_device",
@@ -158,7 +180,7 @@ class TensorData(torch.utils.data.Dataset):
             xs,
             [put(n) for n in data.lengths],
             put(data.mask),
-            None if y is None else put(np.asarray(y, dtype=np.int64)),
+            None if y is None else put(np.asarray(y)),
             has_nan=has_nan,
         )
 
@@ -240,7 +262,7 @@ class StreamData(TensorData):
             xs,
             [None if n is None else torch.as_tensor(n) for n in data.lengths],
             torch.as_tensor(data.mask),
-            None if y is None else torch.as_tensor(np.asarray(y, dtype=np.int64)),
+            None if y is None else torch.as_tensor(np.asarray(y)),
             has_nan=data.has_nan or (False,) * len(xs),
             device=device,
         )
@@ -441,8 +463,14 @@ class MultimodalModule(nn.Module):
 
     A method module splits its computation in two so that missing-pattern
     augmentation costs little: :meth:`encode` runs the per-modality encoders
-    once per batch, and :meth:`losses` / :meth:`logits` run the cheap fusion
+    once per batch, and :meth:`losses` / :meth:`output` run the cheap fusion
     and prediction on any rows and presence mask derived from it.
+
+    A module is task-neutral: it predicts ``n_outputs`` values per row and
+    scores them with its ``task`` (:class:`skmm.nn.Classification`: class
+    logits and the cross-entropy; :class:`skmm.nn.Regression`: standardized
+    target values and the squared error), which the estimator's task layer
+    passes to its constructor.
 
     Attributes
     ----------
@@ -458,8 +486,9 @@ class MultimodalModule(nn.Module):
         """Per-modality encodings of a batch (any structure :meth:`losses` takes)."""
         raise NotImplementedError
 
-    def logits(self, encoded, mask):
-        """Class logits from encodings and a presence mask (evaluation)."""
+    def output(self, encoded, mask):
+        """The prediction from encodings and a presence mask (evaluation): class
+        logits, or standardized target values; ``(b, n_outputs)``."""
         raise NotImplementedError
 
     def losses(self, encoded, y, rows, mask):
@@ -469,19 +498,21 @@ class MultimodalModule(nn.Module):
         ----------
         encoded : object
             Output of :meth:`encode` for the batch.
-        y : long Tensor of shape (b,)
-            Encoded labels of the batch.
+        y : Tensor of shape (b,) or (b, n_targets)
+            Targets of the batch: encoded labels (long) or standardized
+            values (float).
         rows : long Tensor or None
             Batch row of each (augmented) training row; ``None`` for identity.
-            ``take(y, rows)`` gives the label of each training row.
+            ``take(y, rows)`` gives the target of each training row.
         mask : bool Tensor of shape (n_rows, M)
             Presence mask of each training row, after augmentation.
 
         Returns
         -------
         dict
-            ``"loss"`` (what is differentiated), ``"logits"`` (the prediction
-            for each row) and one scalar per name in :attr:`loss_terms`.
+            ``"loss"`` (what is differentiated), ``"output"`` (the prediction
+            for each row, as :meth:`output` gives it) and one scalar per name
+            in :attr:`loss_terms`.
             Optionally ``"objective"``: the quantity recorded as
             ``train_loss``/``valid_loss`` and monitored for convergence, when
             it differs from ``"loss"`` (a term with a stop-gradient target is
@@ -492,7 +523,7 @@ class MultimodalModule(nn.Module):
         raise NotImplementedError
 
     def forward(self, batch):
-        return self.logits(self.encode(batch), batch.mask)
+        return self.output(self.encode(batch), batch.mask)
 
 
 def build_encoders(encoders, feature_shapes, hidden_sizes):
@@ -565,19 +596,17 @@ class _MultimodalNet(NeuralNet):
         for name in self.module_.loss_terms:
             self.history.record_batch(name, terms[name].item())
         objective = terms.get("objective", terms["loss"]).detach()
-        return {**terms, "loss": objective, "y_pred": terms["logits"]}
+        return {**terms, "loss": objective, "y_pred": terms["output"]}
 
     def validation_step(self, batch, **fit_params):
         """The method's objective on a validation batch, as it is (no augmentation or
         noise; eval mode), so that ``valid_loss`` and ``train_loss`` measure the same
-        quantity; also records the batch accuracy as ``valid_acc``."""
+        quantity. The task layer's callbacks score ``y_pred`` (``valid_acc``, ``valid_r2``)."""
         self._set_training(False)
         xb, yb = batch
         with torch.no_grad():
             terms = self.module_.losses(self.module_.encode(xb), yb, None, xb.mask)
-        correct = (terms["logits"].argmax(1) == yb).double().mean()
-        self.history.record_batch("valid_acc", correct.item())
-        return {"loss": terms.get("objective", terms["loss"]), "y_pred": terms["logits"]}
+        return {"loss": terms.get("objective", terms["loss"]), "y_pred": terms["output"]}
 
 
 class _Convergence(EarlyStopping):
@@ -796,10 +825,12 @@ COMMON_PARAMETERS = """
         ``early_stopping`` the best epoch's weights are still restored at
         the end. For choosing ``max_epochs`` by cross-validation.
     early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the training data (stratified),
-        monitor the method's objective on it (``valid_loss``, computed without
-        augmentation or noise, so that it measures what ``train_loss``
-        measures; ``valid_acc`` is recorded beside it) and restore the
+        Hold out ``validation_fraction`` of the training data (stratified
+        for a classifier, shuffled for a regressor), monitor the method's
+        objective on it (``valid_loss``, computed without augmentation or
+        noise, so that it measures what ``train_loss`` measures; the
+        accuracy ``valid_acc`` or, for a regressor, the R² ``valid_r2`` is
+        recorded beside it) and restore the
         weights of its best epoch when training stops. On by default
         (unlike ``MLPClassifier``): trained until the training objective
         converged, the networks overfit small or many-class data, e.g. RAML
@@ -843,9 +874,7 @@ COMMON_PARAMETERS = """
         0: silent; 1: a log line per epoch; 2: also a progress bar per epoch.
 """
 
-COMMON_ATTRIBUTES = """
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.""" + INPUT_ATTRIBUTES_DOC.rstrip("\n") + """
+_TRAINING_ATTRIBUTES = INPUT_ATTRIBUTES_DOC.rstrip("\n") + """
     data_placement_ : {"device", "stream"}
         The data placement used in ``fit`` (``data_placement`` resolved).
     net_ : skorch.NeuralNet
@@ -855,6 +884,16 @@ COMMON_ATTRIBUTES = """
     n_iter_ : int
         Number of epochs run.
 """
+
+#: Docstring fragment for the fitted attributes of every skmm classifier.
+COMMON_ATTRIBUTES = """
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.""" + _TRAINING_ATTRIBUTES
+
+#: Docstring fragment for the fitted attributes of every skmm regressor.
+REGRESSOR_ATTRIBUTES = """
+    n_outputs_ : int
+        Number of targets (1 for a 1D ``y``).""" + _TRAINING_ATTRIBUTES
 
 
 class EmbeddingMixin(TransformerMixin):
@@ -871,11 +910,13 @@ def fill_doc(cls):
     """Class decorator: put the shared parameter and attribute docs in a docstring.
 
     The docstring marks their places with lines holding only ``{common}`` and
-    ``{attributes}``, indented like the parameters.
+    ``{attributes}``, indented like the parameters; a regressor gets the
+    regressors' attributes.
     """
+    attributes = REGRESSOR_ATTRIBUTES if issubclass(cls, RegressorMixin) else COMMON_ATTRIBUTES
     doc = cls.__doc__
     doc = doc.replace("    {common}\n", COMMON_PARAMETERS.lstrip("\n"))
-    doc = doc.replace("    {attributes}\n", COMMON_ATTRIBUTES.lstrip("\n"))
+    doc = doc.replace("    {attributes}\n", attributes.lstrip("\n"))
     cls.__doc__ = doc
     return cls
 
@@ -926,21 +967,87 @@ class _StratifiedSplit:
         )
 
 
-class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
-    """Shared machinery of skmm classifiers (not for direct use).
+class _ShuffleSplit:
+    """skorch ``train_split`` for a regressor's early stopping: a shuffled hold-out of a
+    :class:`TensorData` (targets are not classes: nothing to stratify)."""
 
-    Subclasses define ``__init__`` with explicit parameters (the common ones
-    documented in :data:`COMMON_PARAMETERS` plus their own), declare their
-    own parameters' constraints by extending the base's
-    (``_parameter_constraints = {**MultimodalClassifierBase._parameter_constraints,
+    def __init__(self, fraction, seed):
+        self.fraction, self.seed = fraction, seed
+
+    def __call__(self, dataset, y=None, **fit_params):
+        train, valid = train_test_split(
+            np.arange(len(dataset)), test_size=self.fraction, random_state=self.seed
+        )
+        device = dataset.mask.device
+        return (
+            dataset[torch.as_tensor(train, device=device)],
+            dataset[torch.as_tensor(valid, device=device)],
+        )
+
+
+class _ValidAccuracy(Callback):
+    """Records each validation batch's accuracy as ``valid_acc`` (a classifier's
+    ``PassthroughScoring`` averages it over the epoch)."""
+
+    def on_batch_end(self, net, batch=None, training=False, **step):
+        if not training:
+            correct = (step["y_pred"].argmax(1) == batch[1]).double().mean()
+            net.history.record_batch("valid_acc", correct.item())
+
+
+class _ValidR2(Callback):
+    """Records the validation split's R² as ``valid_r2`` at the end of each epoch.
+
+    The coefficient of determination of the whole split (not a mean of batch
+    values), on the standardized targets, averaged over the targets as
+    :func:`sklearn.metrics.r2_score` does by default (standardizing each target
+    changes no R²).
+    """
+
+    def on_epoch_begin(self, net, **kwargs):
+        self._sums = None
+
+    def on_batch_end(self, net, batch=None, training=False, **step):
+        if training:
+            return
+        y, pred = batch[1].double(), step["y_pred"].detach().double()
+        sums = torch.stack([(y - pred).pow(2).sum(0), y.sum(0), y.pow(2).sum(0)])
+        count = torch.tensor(float(len(y)), dtype=torch.float64, device=y.device)
+        if self._sums is None:
+            self._sums, self._count = sums, count
+        else:
+            self._sums, self._count = self._sums + sums, self._count + count
+
+    def on_epoch_end(self, net, **kwargs):
+        if self._sums is None:
+            return
+        sse, total, squares = self._sums
+        sst = squares - total.pow(2) / self._count
+        r2 = torch.where(sst > 0, 1.0 - sse / sst.clamp_min(1e-300), torch.zeros_like(sst))
+        net.history.record("valid_r2", float(r2.mean()))
+
+
+class MultimodalBase(BaseEstimator):
+    """The task-neutral machinery of skmm estimators (not for direct use).
+
+    It validates multimodal input, builds a PyTorch module from the data's
+    modality shapes and trains it with a private skorch net. A task layer
+    (:class:`MultimodalClassifierBase`, :class:`MultimodalRegressorBase`)
+    turns the targets into tensors (``_fit_targets``), names the task the
+    module is built for (``_task``: :class:`skmm.nn.Classification` or
+    :class:`skmm.nn.Regression`), chooses the early-stopping split and the
+    validation score recorded in the history, and turns the module's output
+    into predictions. A method declares its own parameters' constraints by
+    extending the base's
+    (``_parameter_constraints = {**MultimodalBase._parameter_constraints,
     "latent_dim": [Interval(Integral, 1, None, closed="left")]}``; scikit-learn
-    checks them at the start of ``fit``) and implement
-    ``_build_module(feature_shapes, n_classes)``. A parameter ``augment`` sets
-    the missing-pattern augmentation of the training batches.
+    checks them at the start of ``fit``) and implements
+    ``_build_module(feature_shapes, n_outputs, task)``. A parameter ``augment``
+    sets the missing-pattern augmentation of the training batches.
     """
 
     #: The common parameters' constraints (scikit-learn's declarative validation);
-    #: subclasses merge theirs: ``{**MultimodalClassifierBase._parameter_constraints, ...}``.
+    #: subclasses merge theirs: ``{**MultimodalBase._parameter_constraints, ...}``.
     _parameter_constraints = {
         "modalities": [dict, None],
         "encoders": [dict, None],
@@ -966,7 +1073,9 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
     #: The constraint of an ``augment`` parameter, for subclasses that have one.
     _AUGMENT = [StrOptions({"all", "random"}), None]
 
-    def _build_module(self, feature_shapes, n_classes):
+    # -- what a method provides ---------------------------------------------
+
+    def _build_module(self, feature_shapes, n_outputs, task):
         raise NotImplementedError
 
     def _method_callbacks(self):
@@ -977,13 +1086,30 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
         """Epochs before the convergence rule may stop training (0: from the first)."""
         return 0
 
+    # -- what a task layer provides ------------------------------------------
+
+    def _fit_targets(self, y):
+        """Validate ``y``, set the task's fitted attributes; return ``(targets, n_outputs)``:
+        the training targets as an array of the dtype the task's loss takes."""
+        raise NotImplementedError
+
+    def _task_callbacks(self):
+        """``(name, callback)`` pairs recording the task's validation score."""
+        return []
+
+    def _split(self):
+        """The class of the early-stopping split (a ``train_split`` for skorch)."""
+        raise NotImplementedError
+
+    # -- training -----------------------------------------------------------
+
     def _callbacks(self, loss_terms):
         callbacks = [
             (f"train_{name}", PassthroughScoring(name=name, on_train=True)) for name in loss_terms
         ]
         callbacks += self._method_callbacks()
         if self.early_stopping:
-            callbacks.append(("valid_acc", PassthroughScoring(name="valid_acc")))
+            callbacks += self._task_callbacks()
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
         for i, cb in enumerate(self.callbacks or []):
@@ -1017,7 +1143,7 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
     def _train_split(self, seed):
         if not self.early_stopping:
             return None
-        return _StratifiedSplit(self.validation_fraction, seed)
+        return self._split()(self.validation_fraction, seed)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -1027,8 +1153,9 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
         ----------
         X : dict, MultimodalData, array-like or DataFrame
             Multimodal input; a missing modality is a NaN row.
-        y : array-like of shape (n_samples,)
-            Class labels (any labels sklearn accepts).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Class labels (any labels sklearn accepts) for a classifier;
+            target values for a regressor.
 
         Returns
         -------
@@ -1040,15 +1167,8 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
             )
         data = validate_multimodal(self, X, reset=True, modalities=self.modalities, copy=False)
         _check_training_input(self, X, data)
-        y = column_or_1d(y, warn=True)
         check_consistent_length(data.mask, y)
-        check_classification_targets(y)
-        self.classes_, y_encoded = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} can't train when only one class is present "
-                f"(got only {_py(self.classes_[0])!r})."
-            )
+        targets, n_outputs = self._fit_targets(y)
         train_noise = _check_train_noise(self.train_noise)
         augment = getattr(self, "augment", None)
         device = resolve_device(self.device)
@@ -1057,10 +1177,11 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
         fork_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         with torch_threads(self.n_threads), torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)
-            module = self._build_module(self.feature_shapes_, len(self.classes_))
+            task = self._task()
+            module = self._build_module(self.feature_shapes_, n_outputs, task)
             net = _MultimodalNet(
                 module=module,
-                criterion=nn.CrossEntropyLoss,
+                criterion=task,  # the per-row loss the module applies to its terms
                 optimizer=torch.optim.Adam,
                 lr=self.lr,
                 optimizer__weight_decay=self.weight_decay,
@@ -1073,7 +1194,7 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
                 augment=augment,
                 train_noise=train_noise,
             )
-            dataset = make_dataset(data, y_encoded, device, placement)
+            dataset = make_dataset(data, targets, device, placement)
             net.fit(dataset, None)
         self.data_placement_ = placement
         self.net_ = net
@@ -1118,6 +1239,46 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
                 start += k
         return out
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # allow_nan stays False: sklearn means element-wise NaN, skmm accepts only
+        # whole NaN rows (a missing modality) and rejects partial NaN.
+        tags.input_tags.dict = True
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+class MultimodalClassifierBase(ClassifierMixin, MultimodalBase):
+    """The classifier layer of skmm estimators (not for direct use).
+
+    Labels are encoded as ``0 .. n_classes - 1`` (``classes_``), the module
+    is built for :class:`skmm.nn.Classification` with ``n_classes`` outputs
+    (logits), the early-stopping split is stratified and its accuracy is
+    recorded as ``valid_acc``; ``predict_proba`` is the softmax of the logits.
+    """
+
+    _task = Classification
+
+    def _fit_targets(self, y):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        self.classes_, y_encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} can't train when only one class is present "
+                f"(got only {_py(self.classes_[0])!r})."
+            )
+        return y_encoded.astype(np.int64), len(self.classes_)
+
+    def _split(self):
+        return _StratifiedSplit
+
+    def _task_callbacks(self):
+        return [
+            ("valid_acc_batches", _ValidAccuracy()),
+            ("valid_acc", PassthroughScoring(name="valid_acc")),
+        ]
+
     def predict_proba(self, X):
         """Class probabilities.
 
@@ -1149,10 +1310,66 @@ class MultimodalClassifierBase(ClassifierMixin, BaseEstimator):
         logits = self._forward(X, lambda module, batch: module(batch))
         return self.classes_[logits.argmax(1)]
 
+
+class MultimodalRegressorBase(RegressorMixin, MultimodalBase):
+    """The regressor layer of skmm estimators (not for direct use).
+
+    ``y`` of shape ``(n,)`` or ``(n, n_targets)`` is standardized inside
+    ``fit`` (each target to mean 0 and std 1 over the training rows), so that
+    the default learning rates work whatever the targets' scale; the module
+    is built for :class:`skmm.nn.Regression` with ``n_targets`` outputs and
+    ``predict`` restores the scale. The early-stopping split is a shuffled
+    hold-out and its R² is recorded as ``valid_r2``.
+    """
+
+    _task = Regression
+
+    def _fit_targets(self, y):
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)  # DataConversionWarning, as sklearn's regressors
+        if y.ndim not in (1, 2) or y.shape[-1] == 0:
+            raise ValueError(
+                f"{type(self).__name__} needs y of shape (n_samples,) or (n_samples, n_targets); "
+                f"got shape {y.shape}."
+            )
+        self._y_1d = y.ndim == 1
+        y2 = y.reshape(len(y), -1)
+        self.n_outputs_ = y2.shape[1]
+        self._y_mean = y2.mean(0)
+        scale = y2.std(0)
+        # a constant target: scale 1, so that the model learns the constant
+        self._y_scale = np.where(scale > 0, scale, 1.0)
+        return ((y2 - self._y_mean) / self._y_scale).astype(np.float32), self.n_outputs_
+
+    def _split(self):
+        return _ShuffleSplit
+
+    def _task_callbacks(self):
+        return [("valid_r2", _ValidR2())]
+
+    def _unscale(self, values):
+        """Standardized outputs ``(n, n_targets)`` back in the targets' units and shape."""
+        values = values.astype(np.float64) * self._y_scale + self._y_mean
+        return values[:, 0] if self._y_1d else values
+
+    def predict(self, X):
+        """Predicted target values.
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input with the modalities seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_targets)
+            The shape of the ``y`` given to ``fit``.
+        """
+        return self._unscale(self._forward(X, lambda module, batch: module(batch)))
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # allow_nan stays False: sklearn means element-wise NaN, skmm accepts only
-        # whole NaN rows (a missing modality) and rejects partial NaN.
-        tags.input_tags.dict = True
-        tags.input_tags.three_d_array = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
         return tags

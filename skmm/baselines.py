@@ -14,15 +14,23 @@ from torch import nn
 
 from skmm.base import (
     EmbeddingMixin,
+    MultimodalBase,
     MultimodalClassifierBase,
     MultimodalModule,
+    MultimodalRegressorBase,
     build_encoders,
     fill_doc,
     take,
 )
 from skmm.nn.functional import masked_row_sum
+from skmm.nn.tasks import Classification
 
-__all__ = ["ConcatFusionClassifier", "LateFusionClassifier"]
+__all__ = [
+    "ConcatFusionClassifier",
+    "ConcatFusionRegressor",
+    "LateFusionClassifier",
+    "LateFusionRegressor",
+]
 
 
 def _encode_all(encoders, batch):
@@ -31,7 +39,8 @@ def _encode_all(encoders, batch):
 
 
 class ConcatFusionModule(MultimodalModule):
-    """Per-modality encoders, concatenation, MLP classifier.
+    """Per-modality encoders, concatenation, MLP head (``n_outputs`` logits or values;
+    ``task`` is its per-row loss, :class:`skmm.nn.Classification` when ``None``).
 
     A missing modality contributes a zero embedding (``torch.where``, so its
     content cannot leak). The classifier's first layer acts on the
@@ -42,13 +51,14 @@ class ConcatFusionModule(MultimodalModule):
     little more than one.
     """
 
-    def __init__(self, encoders, n_classes, classifier_hidden):
+    def __init__(self, encoders, n_outputs, classifier_hidden, task=None):
         super().__init__()
+        self.task = Classification() if task is None else task
         self.encoders = encoders
         widths = [e.out_features for e in encoders]
         self.bounds = [0, *torch.tensor(widths).cumsum(0).tolist()]
         self.first = nn.Linear(sum(widths), classifier_hidden)
-        self.head = nn.Sequential(nn.ReLU(), nn.Linear(classifier_hidden, n_classes))
+        self.head = nn.Sequential(nn.ReLU(), nn.Linear(classifier_hidden, n_outputs))
 
     def encode(self, batch):
         feats = _encode_all(self.encoders, batch)
@@ -67,63 +77,25 @@ class ConcatFusionModule(MultimodalModule):
             dim=1,
         )
 
-    def _logits(self, encoded, rows, mask):
+    def _output(self, encoded, rows, mask):
         blocks, _ = encoded
         return self.head(masked_row_sum(blocks, rows, mask) + self.first.bias)
 
-    def logits(self, encoded, mask):
-        return self._logits(encoded, None, mask)
+    def output(self, encoded, mask):
+        return self._output(encoded, None, mask)
 
     def losses(self, encoded, y, rows, mask):
-        logits = self._logits(encoded, rows, mask)
-        loss = F.cross_entropy(logits, take(y, rows))
-        return {"loss": loss, "logits": logits}
+        output = self._output(encoded, rows, mask)
+        loss = self.task(output, take(y, rows)).mean()
+        return {"loss": loss, "output": output}
 
 
-@fill_doc
-class ConcatFusionClassifier(EmbeddingMixin, MultimodalClassifierBase):
-    """Concatenation fusion: the "Concat Fusion" and "Augmentation" baselines.
-
-    Each modality is encoded by its own encoder (a two-layer MLP for 2D
-    features); the embeddings are concatenated and classified by an MLP with
-    one hidden layer. A missing modality contributes a zero embedding (the
-    paper zero-fills the missing input; a zero embedding differs from the
-    embedding of a zero input only by a learned constant). With
-    ``augment="all"`` this is the RAML paper's "Augmentation" baseline.
-
-    Parameters
-    ----------
-    augment : {"all", "random"} or None, default=None
-        Missing-pattern augmentation per batch (see
-        :class:`RAMLClassifier`); ``None`` is the paper's plain "Concat Fusion".
-    classifier_hidden : int, default=256
-        Width of the classifier's hidden layer.
-    {common}
-
-    Attributes
-    ----------
-    {attributes}
-
-    See Also
-    --------
-    LateFusionClassifier : Averages per-modality predictions.
-    RAMLClassifier : Redundancy-adaptive fusion.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmm import ConcatFusionClassifier
-    >>> rng = np.random.RandomState(0)
-    >>> y = rng.randint(0, 2, 60)
-    >>> X = {"a": y[:, None] + rng.randn(60, 3), "b": rng.randn(60, 2)}
-    >>> clf = ConcatFusionClassifier(augment="all", max_epochs=5, random_state=0).fit(X, y)
-    >>> clf.transform(X).shape
-    (60, 512)
-    """
+class _ConcatFusion(EmbeddingMixin):
+    """Concatenation fusion's parameters, module and embedding, for both tasks."""
 
     _parameter_constraints = {
-        **MultimodalClassifierBase._parameter_constraints,
-        "augment": MultimodalClassifierBase._AUGMENT,
+        **MultimodalBase._parameter_constraints,
+        "augment": MultimodalBase._AUGMENT,
         "classifier_hidden": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -174,11 +146,12 @@ class ConcatFusionClassifier(EmbeddingMixin, MultimodalClassifierBase):
         self.callbacks = callbacks
         self.verbose = verbose
 
-    def _build_module(self, feature_shapes, n_classes):
+    def _build_module(self, feature_shapes, n_outputs, task):
         return ConcatFusionModule(
             build_encoders(self.encoders, feature_shapes, self.hidden_sizes),
-            n_classes,
+            n_outputs,
             self.classifier_hidden,
+            task=task,
         )
 
     def transform(self, X):
@@ -198,53 +171,24 @@ class ConcatFusionClassifier(EmbeddingMixin, MultimodalClassifierBase):
         )
 
 
-class LateFusionModule(MultimodalModule):
-    """One encoder and one linear classifier per modality; the prediction is the
-    mean of the present modalities' class probabilities."""
-
-    def __init__(self, encoders, n_classes):
-        super().__init__()
-        self.encoders = encoders
-        self.heads = nn.ModuleList(nn.Linear(e.out_features, n_classes) for e in encoders)
-
-    def encode(self, batch):
-        feats = _encode_all(self.encoders, batch)
-        return torch.stack([head(f) for head, f in zip(self.heads, feats)], 1)  # (b, M, C)
-
-    def probabilities(self, encoded, mask):
-        """Mean over present modalities of each modality's softmax, (b, C)."""
-        proba = encoded.softmax(-1)
-        proba = torch.where(mask[..., None], proba, torch.zeros_like(proba))
-        return proba.sum(1) / mask.sum(1, keepdim=True)
-
-    def logits(self, encoded, mask):
-        # log of a distribution is a valid logit vector: softmax(log p) == p.
-        return self.probabilities(encoded, mask).clamp_min(1e-12).log()
-
-    def losses(self, encoded, y, rows, mask):
-        encoded, y = take(encoded, rows), take(y, rows)
-        n, n_mod, n_classes = encoded.shape
-        ce = F.cross_entropy(
-            encoded.reshape(n * n_mod, n_classes), y.repeat_interleave(n_mod), reduction="none"
-        ).view(n, n_mod)
-        # Sum of the unimodal losses over the present modalities, mean over samples.
-        loss = torch.where(mask, ce, torch.zeros_like(ce)).sum(1).mean()
-        return {"loss": loss, "logits": self.logits(encoded, mask)}
-
-
 @fill_doc
-class LateFusionClassifier(MultimodalClassifierBase):
-    """Late fusion: one classifier per modality, averaged probabilities.
+class ConcatFusionClassifier(_ConcatFusion, MultimodalClassifierBase):
+    """Concatenation fusion: the "Concat Fusion" and "Augmentation" baselines.
 
-    Each modality has its own encoder and linear classifier, trained with the
-    sum of the unimodal cross-entropies over the modalities present in each
-    sample. The prediction is the mean of the present modalities' class
-    probabilities, so a missing modality simply drops out. Missing-pattern
-    augmentation changes nothing here (each unimodal loss only sees its own
-    modality), so there is no ``augment`` parameter.
+    Each modality is encoded by its own encoder (a two-layer MLP for 2D
+    features); the embeddings are concatenated and classified by an MLP with
+    one hidden layer. A missing modality contributes a zero embedding (the
+    paper zero-fills the missing input; a zero embedding differs from the
+    embedding of a zero input only by a learned constant). With
+    ``augment="all"`` this is the RAML paper's "Augmentation" baseline.
 
     Parameters
     ----------
+    augment : {"all", "random"} or None, default=None
+        Missing-pattern augmentation per batch (see
+        :class:`RAMLClassifier`); ``None`` is the paper's plain "Concat Fusion".
+    classifier_hidden : int, default=256
+        Width of the classifier's hidden layer.
     {common}
 
     Attributes
@@ -253,19 +197,96 @@ class LateFusionClassifier(MultimodalClassifierBase):
 
     See Also
     --------
-    ConcatFusionClassifier : Concatenates per-modality embeddings.
+    ConcatFusionRegressor : The same baseline for continuous targets.
+    LateFusionClassifier : Averages per-modality predictions.
+    RAMLClassifier : Redundancy-adaptive fusion.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skmm import LateFusionClassifier
+    >>> from skmm import ConcatFusionClassifier
     >>> rng = np.random.RandomState(0)
     >>> y = rng.randint(0, 2, 60)
     >>> X = {"a": y[:, None] + rng.randn(60, 3), "b": rng.randn(60, 2)}
-    >>> clf = LateFusionClassifier(max_epochs=5, random_state=0).fit(X, y)
-    >>> clf.predict_proba(X).sum(1)[:3]
-    array([1., 1., 1.])
+    >>> clf = ConcatFusionClassifier(augment="all", max_epochs=5, random_state=0).fit(X, y)
+    >>> clf.transform(X).shape
+    (60, 512)
     """
+
+
+@fill_doc
+class ConcatFusionRegressor(_ConcatFusion, MultimodalRegressorBase):
+    """Concatenation fusion for continuous targets.
+
+    :class:`ConcatFusionClassifier` with a regression head: per-modality
+    encoders, their embeddings concatenated (a missing modality contributes
+    zeros) and an MLP with one hidden layer predicting the ``n_targets``
+    standardized targets, trained with the squared error
+    (:class:`skmm.nn.Regression`). With ``augment="all"`` it is the RAML
+    paper's "Augmentation" baseline for regression.
+
+    Parameters
+    ----------
+    augment : {"all", "random"} or None, default=None
+        Missing-pattern augmentation per batch (see :class:`RAMLRegressor`).
+    classifier_hidden : int, default=256
+        Width of the head's hidden layer (named as on the classifier).
+    {common}
+
+    Attributes
+    ----------
+    {attributes}
+
+    See Also
+    --------
+    ConcatFusionClassifier : The same baseline for classes.
+    LateFusionRegressor : Averages per-modality predictions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import ConcatFusionRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = {"a": rng.randn(60, 3), "b": rng.randn(60, 2)}
+    >>> y = X["a"][:, 0] * X["b"][:, 0]
+    >>> reg = ConcatFusionRegressor(augment="all", max_epochs=5, random_state=0).fit(X, y)
+    >>> reg.predict(X).shape, reg.transform(X).shape
+    ((60,), (60, 512))
+    """
+
+
+class LateFusionModule(MultimodalModule):
+    """One encoder and one linear head per modality; the prediction is the mean over
+    the present modalities (``task.average``): of their class probabilities for
+    :class:`skmm.nn.Classification` (``task=None``), of their predicted values for
+    :class:`skmm.nn.Regression`."""
+
+    def __init__(self, encoders, n_outputs, task=None):
+        super().__init__()
+        self.task = Classification() if task is None else task
+        self.encoders = encoders
+        self.heads = nn.ModuleList(nn.Linear(e.out_features, n_outputs) for e in encoders)
+
+    def encode(self, batch):
+        feats = _encode_all(self.encoders, batch)
+        return torch.stack([head(f) for head, f in zip(self.heads, feats)], 1)  # (b, M, C)
+
+    def output(self, encoded, mask):
+        return self.task.average(encoded, mask)
+
+    def losses(self, encoded, y, rows, mask):
+        encoded, y = take(encoded, rows), take(y, rows)
+        n, n_mod, n_outputs = encoded.shape
+        per_modality = self.task(
+            encoded.reshape(n * n_mod, n_outputs), y.repeat_interleave(n_mod, 0)
+        ).view(n, n_mod)
+        # Sum of the unimodal losses over the present modalities, mean over samples.
+        loss = torch.where(mask, per_modality, torch.zeros_like(per_modality)).sum(1).mean()
+        return {"loss": loss, "output": self.output(encoded, mask)}
+
+
+class _LateFusion:
+    """Late fusion's parameters and module, for both tasks."""
 
     def __init__(
         self,
@@ -310,10 +331,47 @@ class LateFusionClassifier(MultimodalClassifierBase):
         self.callbacks = callbacks
         self.verbose = verbose
 
-    def _build_module(self, feature_shapes, n_classes):
+    def _build_module(self, feature_shapes, n_outputs, task):
         return LateFusionModule(
-            build_encoders(self.encoders, feature_shapes, self.hidden_sizes), n_classes
+            build_encoders(self.encoders, feature_shapes, self.hidden_sizes), n_outputs, task=task
         )
+
+
+@fill_doc
+class LateFusionClassifier(_LateFusion, MultimodalClassifierBase):
+    """Late fusion: one classifier per modality, averaged probabilities.
+
+    Each modality has its own encoder and linear classifier, trained with the
+    sum of the unimodal cross-entropies over the modalities present in each
+    sample. The prediction is the mean of the present modalities' class
+    probabilities, so a missing modality simply drops out. Missing-pattern
+    augmentation changes nothing here (each unimodal loss only sees its own
+    modality), so there is no ``augment`` parameter.
+
+    Parameters
+    ----------
+    {common}
+
+    Attributes
+    ----------
+    {attributes}
+
+    See Also
+    --------
+    LateFusionRegressor : The same baseline for continuous targets.
+    ConcatFusionClassifier : Concatenates per-modality embeddings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import LateFusionClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> y = rng.randint(0, 2, 60)
+    >>> X = {"a": y[:, None] + rng.randn(60, 3), "b": rng.randn(60, 2)}
+    >>> clf = LateFusionClassifier(max_epochs=5, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X).sum(1)[:3]
+    array([1., 1., 1.])
+    """
 
     def predict_modalities(self, X):
         """Each modality's own class probabilities.
@@ -335,3 +393,68 @@ class LateFusionClassifier(MultimodalClassifierBase):
 
         proba = self._forward(X, per_modality)
         return {name: proba[:, m] for m, name in enumerate(self.modalities_)}
+
+
+@fill_doc
+class LateFusionRegressor(_LateFusion, MultimodalRegressorBase):
+    """Late fusion for continuous targets: one regressor per modality, averaged.
+
+    Each modality has its own encoder and linear regression head, trained
+    with the sum of the unimodal squared errors over the modalities present
+    in each sample (:class:`skmm.nn.Regression`, on standardized targets).
+    The prediction is the mean of the present modalities' predictions, so a
+    missing modality simply drops out. As on :class:`LateFusionClassifier`,
+    missing-pattern augmentation would change nothing, so there is no
+    ``augment`` parameter.
+
+    Parameters
+    ----------
+    {common}
+
+    Attributes
+    ----------
+    {attributes}
+
+    See Also
+    --------
+    LateFusionClassifier : The same baseline for classes.
+    ConcatFusionRegressor : Concatenates per-modality embeddings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import LateFusionRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = {"a": rng.randn(60, 3), "b": rng.randn(60, 2)}
+    >>> y = X["a"][:, 0] + X["b"][:, 0]
+    >>> X["b"][:10] = np.nan
+    >>> reg = LateFusionRegressor(max_epochs=5, random_state=0).fit(X, y)
+    >>> per = reg.predict_modalities(X)
+    >>> bool(np.isnan(per["b"][:10]).all())  # no prediction where "b" is missing
+    True
+    >>> bool(np.allclose(reg.predict(X)[:10], per["a"][:10], atol=1e-5))  # "a" alone
+    True
+    """
+
+    def predict_modalities(self, X):
+        """Each modality's own prediction.
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input with the modalities seen in ``fit``.
+
+        Returns
+        -------
+        dict
+            Modality name -> ndarray of the shape of ``predict``'s output; rows
+            of a missing modality are NaN. ``predict`` is their mean over the
+            present modalities.
+        """
+
+        def per_modality(module, batch):
+            out = module.encode(batch)
+            return torch.where(batch.mask[..., None], out, torch.full_like(out, float("nan")))
+
+        out = self._forward(X, per_modality)
+        return {name: self._unscale(out[:, m]) for m, name in enumerate(self.modalities_)}

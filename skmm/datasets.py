@@ -1,19 +1,27 @@
-"""Multimodal data sets: a synthetic generator and two handwritten-digit loaders.
+"""Multimodal data sets: synthetic generators and loaders of real data.
 
 * :func:`make_multimodal_classification` generates modalities whose class
   information is partly shared by all of them (redundant) and partly unique to
   each (complementary), with per-modality noise, optional sequence modalities
   and NaN-marked missing modalities.
+* :func:`make_multimodal_regression` generates a regression target that adds
+  up per-modality contributions (linear, or Friedman #1-like with
+  interactions within and across modalities), with NaN-marked missing
+  modalities.
 * :func:`load_digits_multimodal` splits scikit-learn's bundled 8x8 digits into
   three views (no download).
 * :func:`fetch_multiple_features` downloads and caches the UCI "Multiple
   Features" data set, six views of 2,000 handwritten digits.
+* :func:`load_diabetes_multimodal` (bundled) and
+  :func:`fetch_california_housing_multimodal` split two regression data sets
+  of scikit-learn into modalities.
 
 This module imports numpy and scikit-learn only (never torch).
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import numbers
@@ -21,6 +29,7 @@ import os
 import shutil
 import tempfile
 import urllib.request
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -31,14 +40,24 @@ from skmm._data import MultimodalData, mark_missing
 
 __all__ = [
     "make_multimodal_classification",
+    "make_multimodal_regression",
     "load_digits_multimodal",
     "fetch_multiple_features",
+    "load_diabetes_multimodal",
+    "fetch_california_housing_multimodal",
 ]
 
 
 # ---------------------------------------------------------------------------
 # Synthetic generator
 # ---------------------------------------------------------------------------
+
+
+def _check_int(value, what, low=1):
+    """Raise a ValueError unless ``value`` is an int (not a bool) >= ``low``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        kind = {0: "a non-negative int", 1: "a positive int"}.get(low, f"an int >= {low}")
+        raise ValueError(f"{what} must be {kind}, got {value!r}.")
 
 
 def _per_modality(value, names, what, default):
@@ -311,10 +330,8 @@ def make_multimodal_classification(
     >>> np.bincount(y)
     array([25, 25, 25, 25])
     """
-    if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
-    if not isinstance(n_classes, numbers.Integral) or n_classes < 2:
-        raise ValueError(f"n_classes must be an int >= 2, got {n_classes!r}.")
+    _check_int(n_samples, "n_samples")
+    _check_int(n_classes, "n_classes", 2)
     if not isinstance(redundancy, numbers.Real) or not 0.0 <= redundancy <= 1.0:
         raise ValueError(f"redundancy must be in [0, 1], got {redundancy!r}.")
     if not isinstance(class_sep, numbers.Real) or class_sep < 0:
@@ -387,6 +404,239 @@ def make_multimodal_classification(
         missing_rates=rates,
         redundancy=float(redundancy),
         class_sep=float(class_sep),
+        modalities=names,
+    )
+    return X, y, info
+
+
+def _friedman1(u):
+    """The nonlinear contribution of one modality from its informative features ``u`` (n, k).
+
+    Friedman #1 on consecutive blocks of five columns, ``10 sin(pi u1 u2) +
+    20 (u3 - 1/2)**2 + 10 u4 + 5 u5``, the terms of a shorter last block
+    whose columns are beyond ``k`` left out (a lone ``u1`` is ``10 sin(pi u1)``).
+    """
+    out = np.zeros(u.shape[0])
+    for start in range(0, u.shape[1], 5):
+        b = u[:, start : start + 5]
+        out += 10.0 * np.sin(np.pi * b[:, 0] * (b[:, 1] if b.shape[1] > 1 else 1.0))
+        for j, term in ((2, lambda v: 20.0 * (v - 0.5) ** 2), (3, lambda v: 10.0 * v),
+                        (4, lambda v: 5.0 * v)):
+            if b.shape[1] > j:
+                out += term(b[:, j])
+    return out
+
+
+def make_multimodal_regression(
+    n_samples=1000,
+    modalities=3,
+    *,
+    n_features=10,
+    n_informative=None,
+    n_targets=1,
+    noise=0.1,
+    nonlinear=False,
+    missing_rates=None,
+    return_info=False,
+    random_state=None,
+):
+    """Generate a multimodal regression problem, linear or with cross-modal interactions.
+
+    What :func:`sklearn.datasets.make_regression` (``nonlinear=False``) and
+    :func:`sklearn.datasets.make_friedman1` (``nonlinear=True``) do, for
+    modalities. Each modality has ``n_features`` features, of which the first
+    ``n_informative`` are **informative** (they enter the target) and the
+    others are pure noise features; the target adds up one contribution
+    per modality, plus Gaussian noise:
+
+    * ``nonlinear=False``: features are standard normal and the target is
+      linear, ``y = sum_m X_m @ w_m + noise * e``, where the weights of
+      modality ``m``'s informative features are drawn uniformly in
+      ``[0, 100)`` (as in ``make_regression``) and those of its other
+      features are 0. A model that adds up per-modality predictions (late
+      fusion) can fit it exactly.
+    * ``nonlinear=True``: features are uniform on ``[0, 1]`` and, with
+      ``u_1, u_2, ...`` the informative features of a modality, its
+      contribution is Friedman #1 on each block of five of them,
+      ``f(u) = 10 sin(pi u_1 u_2) + 20 (u_3 - 1/2)**2 + 10 u_4 + 5 u_5``
+      (then the same on ``u_6 .. u_10``, ...; the terms of a shorter last
+      block whose features are absent left out, a lone ``u_1`` giving
+      ``10 sin(pi u_1)``): an interaction *within* the modality. Each pair of
+      consecutive modalities ``(a, b)`` with informative features adds the
+      interaction *across* modalities
+      ``40 (u_1^(a) - 1/2) (u_1^(b) - 1/2)``, which has mean 0 given either
+      modality alone: no single modality, nor a sum of per-modality
+      functions, predicts it, so how the modalities are fused matters.
+      Then ``y = sum_m f(u^(m)) + sum_(a, b) 40 (u_1^(a) - 1/2)
+      (u_1^(b) - 1/2) + noise * e``.
+
+    With ``n_targets > 1``, each target has its own weights (linear) or
+    applies the formula to its own random order of each modality's
+    informative features (nonlinear; target 0 in their natural order). The
+    target is computed from the complete features, before missing
+    modalities are marked.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of samples.
+    modalities : int, list of str or dict, default=3
+        An int ``M`` gives modalities ``"m0" .. "m{M-1}"`` with
+        ``n_features`` features each; a list gives the names; a dict maps
+        names to their numbers of features.
+    n_features : int, default=10
+        Features per modality when ``modalities`` is an int or a list.
+    n_informative : int, list or dict, default=None
+        Number of informative features of a modality, between 0 (a modality
+        of pure noise) and its number of features: one value for all, a list
+        in modality order, or a dict name -> number. ``None`` (and, in a
+        dict, a modality not named): half of the modality's features,
+        rounded up (5 of the default 10: one Friedman #1 block).
+    n_targets : int, default=1
+        Number of targets.
+    noise : float, default=0.1
+        Standard deviation of the Gaussian noise added to the target.
+    nonlinear : bool, default=False
+        Friedman #1-like contributions and cross-modal interactions instead
+        of a linear target.
+    missing_rates : float, list or dict, default=None
+        Share of samples for which a modality is missing (a NaN row): one
+        value for all, a list in modality order, or a dict name -> rate
+        (others 0). Exactly ``round(rate * n_samples)`` rows are missing per
+        modality, drawn at random and independently across modalities except
+        that no sample ever has every modality missing. ``None``: nothing
+        missing.
+    return_info : bool, default=False
+        Also return a :class:`~sklearn.utils.Bunch` with the ground truth.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the generator; an int gives the same data on every call.
+
+    Returns
+    -------
+    X : MultimodalData
+        Modality name -> float64 array of shape ``(n_samples, n_features)``.
+    y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        The float64 target; 1D when ``n_targets=1``.
+    info : Bunch
+        Only with ``return_info=True``:
+
+        - ``informative``: dict name -> indices of the informative features;
+        - ``coef``: dict name -> weights of shape ``(n_features,)`` or
+          ``(n_features, n_targets)`` (``nonlinear=False``; else ``None``);
+        - ``orders``: dict name -> ``(n_targets, n_informative)`` order in
+          which each target takes the informative features
+          (``nonlinear=True``; else ``None``);
+        - ``pairs``: the pairs of modalities with a cross-modal interaction
+          (empty when ``nonlinear=False``);
+        - ``contributions``: dict name -> noise-free contribution of the
+          modality, shaped like ``y``;
+        - ``interactions``: the sum of the cross-modal terms, shaped like
+          ``y``, so that ``y = sum(contributions) + interactions + noise``;
+        - ``mask``: ``(n_samples, n_modalities)`` bool presence mask;
+        - ``missing_rates``: dict name -> rate;
+        - ``noise``, ``nonlinear``, ``modalities`` (names in order).
+
+    See Also
+    --------
+    make_multimodal_classification : The classification counterpart.
+    load_diabetes_multimodal : A small real multimodal regression data set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm.datasets import make_multimodal_regression
+    >>> X, y = make_multimodal_regression(
+    ...     n_samples=200, modalities={"image": 8, "text": 4},
+    ...     n_informative={"image": 5, "text": 2}, nonlinear=True,
+    ...     missing_rates={"text": 0.25}, random_state=0)
+    >>> X
+    MultimodalData({image: (200, 8), text: (200, 4)}, n_samples=200)
+    >>> y.shape, y.dtype
+    ((200,), dtype('float64'))
+    >>> int(np.isnan(X["text"]).all(axis=1).sum())  # 25% of the texts missing
+    50
+
+    A linear target with two outputs, and its ground truth:
+
+    >>> X, Y, info = make_multimodal_regression(
+    ...     100, 2, n_targets=2, noise=0.0, return_info=True, random_state=0)
+    >>> Y.shape, info.coef["m0"].shape
+    ((100, 2), (10, 2))
+    >>> bool(np.allclose(Y, X["m0"] @ info.coef["m0"] + X["m1"] @ info.coef["m1"]))
+    True
+    """
+    _check_int(n_samples, "n_samples")
+    _check_int(n_targets, "n_targets")
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or noise < 0:
+        raise ValueError(f"noise must be a non-negative number, got {noise!r}.")
+    spec = _modality_spec(modalities, n_features)
+    names = list(spec)
+    informative = _per_modality(n_informative, names, "n_informative", None)
+    for name, k in informative.items():
+        if k is None:
+            informative[name] = k = (spec[name] + 1) // 2
+        _check_int(k, f"n_informative of modality {name!r}", 0)
+        if k > spec[name]:
+            raise ValueError(
+                f"n_informative of modality {name!r} ({k}) exceeds its n_features ({spec[name]})."
+            )
+    rates = _per_modality(missing_rates, names, "missing_rates", 0.0)
+    counts = _check_missing(rates, names, n_samples)
+
+    rng = check_random_state(random_state)
+    draw = rng.uniform if nonlinear else rng.normal
+    X = {name: draw(size=(n_samples, d)) for name, d in spec.items()}
+    contributions = {}
+    interactions = np.zeros((n_samples, n_targets))
+    coef = orders = None
+    pairs = []
+    if nonlinear:
+        orders = {
+            name: np.array(
+                [np.arange(k)] + [rng.permutation(k) for _ in range(n_targets - 1)], dtype=np.intp
+            ).reshape(n_targets, k)
+            for name, k in informative.items()
+        }
+        for name in names:
+            contributions[name] = np.column_stack(
+                [_friedman1(X[name][:, order]) for order in orders[name]]
+            )
+        active = [name for name in names if informative[name]]
+        pairs = list(zip(active[:-1], active[1:]))
+        for a, b in pairs:
+            first_a = X[a][:, orders[a][:, 0]] - 0.5  # (n, n_targets)
+            first_b = X[b][:, orders[b][:, 0]] - 0.5
+            interactions += 40.0 * first_a * first_b
+    else:
+        coef = {}
+        for name, d in spec.items():
+            w = np.zeros((d, n_targets))
+            w[: informative[name]] = 100.0 * rng.uniform(size=(informative[name], n_targets))
+            coef[name] = w
+            contributions[name] = X[name] @ w
+    y = sum(contributions.values()) + interactions
+    y = y + noise * rng.standard_normal(y.shape)
+    mask = _missing_mask(counts, names, n_samples, rng)
+    mark_missing([X[name] for name in names], mask)
+    X = MultimodalData(X)
+    if n_targets == 1:
+        y, interactions = y[:, 0], interactions[:, 0]
+        contributions = {name: c[:, 0] for name, c in contributions.items()}
+        if coef is not None:
+            coef = {name: w[:, 0] for name, w in coef.items()}
+    if not return_info:
+        return X, y
+    info = Bunch(
+        informative={name: np.arange(k) for name, k in informative.items()},
+        coef=coef,
+        orders=orders,
+        pairs=pairs,
+        contributions=contributions,
+        interactions=interactions,
+        mask=mask,
+        missing_rates=rates,
+        noise=float(noise),
+        nonlinear=bool(nonlinear),
         modalities=names,
     )
     return X, y, info
@@ -693,4 +943,268 @@ def fetch_multiple_features(*, data_home=None, download_if_missing=True, return_
         feature_names={v: [f"{v}_{i}" for i in range(d)] for v, (d, _, _) in _MFEAT_VIEWS.items()},
         view_descriptions={v: desc for v, (_, desc, _) in _MFEAT_VIEWS.items()},
         DESCR=_MFEAT_DESCR,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Regression data sets of scikit-learn, split into modalities
+# ---------------------------------------------------------------------------
+
+
+def _check_columns(columns, required, source):
+    """Raise a ValueError, naming ``source``, listing the ``required`` names not in ``columns``."""
+    absent = [c for c in required if c not in columns]
+    if absent:
+        raise ValueError(f"{source} lacks the columns {absent}; its columns: {list(columns)}.")
+
+
+def _split_columns(data, columns, groups, source):
+    """:class:`MultimodalData` of the named columns of ``data``, modality -> its columns.
+
+    ``columns`` names the columns of the 2D array ``data``; ``groups`` maps
+    each modality to the names of its columns, in order.
+    """
+    columns = list(columns)
+    _check_columns(columns, [c for cols in groups.values() for c in cols], source)
+    index = {c: i for i, c in enumerate(columns)}
+    return MultimodalData(
+        {
+            name: np.array(data[:, [index[c] for c in cols]], dtype=np.float64)
+            for name, cols in groups.items()
+        }
+    )
+
+
+_DIABETES_MODALITIES = {
+    "demographics": ["age", "sex", "bmi", "bp"],
+    "serum": ["s1", "s2", "s3", "s4", "s5", "s6"],
+}
+
+_DIABETES_DESCR = """\
+.. _diabetes_multimodal_dataset:
+
+Multimodal diabetes (from scikit-learn's bundled diabetes data)
+---------------------------------------------------------------
+
+The 442 diabetes patients of :func:`sklearn.datasets.load_diabetes`, whose
+ten baseline variables are split into two modalities:
+
+- ``demographics``: age (years), sex, body mass index (``bmi``) and
+  average blood pressure (``bp``);
+- ``serum``: six blood serum measurements, ``s1`` total cholesterol,
+  ``s2`` LDL, ``s3`` HDL, ``s4`` total cholesterol / HDL, ``s5`` log of the
+  serum triglycerides level, ``s6`` blood sugar level.
+
+Target: a quantitative measure of disease progression one year after
+baseline (25 to 346). By default every feature is centred and scaled to unit
+sum of squares, as scikit-learn does; ``scaled=False`` gives the original
+units. No values are missing and no download is needed.
+
+Source: B. Efron, T. Hastie, I. Johnstone and R. Tibshirani, "Least Angle
+Regression", Annals of Statistics 32(2), 407-499 (2004).
+"""
+
+
+def load_diabetes_multimodal(*, scaled=True, return_X_y=False):
+    """Load scikit-learn's diabetes data as a two-modality regression data set.
+
+    ``demographics`` (age, sex, bmi, bp) and ``serum`` (the six blood serum
+    measurements ``s1`` .. ``s6``) of 442 patients; the target is the disease
+    progression one year later. Small and bundled with scikit-learn (no
+    download).
+
+    Parameters
+    ----------
+    scaled : bool, default=True
+        Features centred and scaled to unit sum of squares, as
+        :func:`sklearn.datasets.load_diabetes` gives them by default;
+        ``False``: original units.
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch
+        - ``data``: :class:`~skmm.MultimodalData` with float64 arrays
+          ``demographics`` (442, 4) and ``serum`` (442, 6);
+        - ``target``: float64 ndarray (442,) of disease progression;
+        - ``modalities``: the modality names, in order;
+        - ``feature_names``: dict modality -> list of feature names;
+        - ``DESCR``: description.
+    (X, y) : tuple
+        With ``return_X_y=True``.
+
+    See Also
+    --------
+    make_multimodal_regression : Synthetic multimodal regression data.
+
+    Examples
+    --------
+    >>> from skmm.datasets import load_diabetes_multimodal
+    >>> X, y = load_diabetes_multimodal(return_X_y=True)
+    >>> X
+    MultimodalData({demographics: (442, 4), serum: (442, 6)}, n_samples=442)
+    >>> float(y.min()), float(y.max())
+    (25.0, 346.0)
+    """
+    from sklearn.datasets import load_diabetes
+
+    diabetes = load_diabetes(scaled=scaled)
+    X = _split_columns(
+        diabetes.data, diabetes.feature_names, _DIABETES_MODALITIES, "load_diabetes()"
+    )
+    y = np.asarray(diabetes.target, dtype=np.float64)
+    if return_X_y:
+        return X, y
+    return Bunch(
+        data=X,
+        target=y,
+        modalities=list(X),
+        feature_names={name: list(cols) for name, cols in _DIABETES_MODALITIES.items()},
+        DESCR=_DIABETES_DESCR,
+    )
+
+
+_CALIFORNIA_FILE = "california_housing.csv"
+_CALIFORNIA_MODALITIES = {
+    "location": ["Latitude", "Longitude"],
+    "house": ["HouseAge", "AveRooms", "AveBedrms"],
+    "people": ["MedInc", "Population", "AveOccup"],
+}
+_CALIFORNIA_TARGET = "MedHouseVal"
+
+_CALIFORNIA_DESCR = """\
+.. _california_housing_multimodal_dataset:
+
+Multimodal California housing
+-----------------------------
+
+The 20,640 block groups of the 1990 U.S. census in California of
+:func:`sklearn.datasets.fetch_california_housing`, whose eight features are
+split into three modalities:
+
+- ``location``: ``Latitude`` and ``Longitude`` of the block group;
+- ``house``: median age of the houses (``HouseAge``), average number of
+  rooms (``AveRooms``) and of bedrooms (``AveBedrms``) per household;
+- ``people``: median income (``MedInc``, in tens of thousands of dollars),
+  population (``Population``) and average number of household members
+  (``AveOccup``).
+
+Target: the median house value of the block group (``MedHouseVal``), in
+units of 100,000 dollars (capped at 5.00001). No values are missing.
+
+Source: R. K. Pace and R. Barry, "Sparse Spatial Autoregressions",
+Statistics and Probability Letters 33(3), 291-297 (1997).
+"""
+
+
+def _read_california_csv(path):
+    """``(data, columns)`` of a CSV file with a header row, all values numeric."""
+    with open(path, newline="") as f:
+        header = next(csv.reader(f), None)
+        if not header:
+            raise ValueError(f"{path} is empty: expected a header row of column names.")
+        columns = [c.strip() for c in header]
+        features = [c for cols in _CALIFORNIA_MODALITIES.values() for c in cols]
+        _check_columns(columns, [*features, _CALIFORNIA_TARGET], path)
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "loadtxt: input contained no data")
+                data = np.loadtxt(f, delimiter=",", dtype=np.float64, ndmin=2)
+        except ValueError as exc:
+            raise ValueError(f"Could not parse {path}: {exc}") from None
+    if data.size == 0:
+        raise ValueError(f"{path} has a header but no rows of data.")
+    if data.shape[1] != len(columns):
+        raise ValueError(
+            f"{path} has rows of {data.shape[1]} values but {len(columns)} columns in its header."
+        )
+    return data, columns
+
+
+def fetch_california_housing_multimodal(
+    *, data_home=None, download_if_missing=True, return_X_y=False
+):
+    """Load the California housing data as a three-modality regression data set.
+
+    The 20,640 block groups of :func:`sklearn.datasets.fetch_california_housing`
+    with their eight features split into ``location`` (Latitude, Longitude),
+    ``house`` (HouseAge, AveRooms, AveBedrms) and ``people`` (MedInc,
+    Population, AveOccup); the target is the median house value
+    (``MedHouseVal``, in units of 100,000 dollars).
+
+    Reads ``california_housing.csv`` in ``data_home`` when it is there
+    (a header row naming the columns, which must include the eight features
+    and ``MedHouseVal``, in any order, then one block group a row);
+    otherwise calls ``sklearn.datasets.fetch_california_housing``, which
+    downloads the data on its first call (about 400 kB) and caches it under
+    ``data_home``.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Folder of ``california_housing.csv`` or scikit-learn's cache folder;
+        ``None`` is scikit-learn's data home (``~/scikit_learn_data`` or
+        ``$SCIKIT_LEARN_DATA``).
+    download_if_missing : bool, default=True
+        Let scikit-learn download the data when neither the CSV file nor its
+        cache is there; otherwise it raises an ``OSError``.
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : Bunch
+        - ``data``: :class:`~skmm.MultimodalData` with float64 arrays
+          ``location`` (20640, 2), ``house`` (20640, 3) and ``people``
+          (20640, 3);
+        - ``target``: float64 ndarray (20640,) of median house values;
+        - ``target_names``: ``["MedHouseVal"]``;
+        - ``modalities``: the modality names, in order;
+        - ``feature_names``: dict modality -> list of feature names;
+        - ``DESCR``: description.
+    (X, y) : tuple
+        With ``return_X_y=True``.
+
+    Raises
+    ------
+    ValueError
+        The CSV file lacks a column or holds a value that is not a number.
+    OSError
+        No CSV file, nothing cached and ``download_if_missing=False``.
+
+    Examples
+    --------
+    >>> from skmm.datasets import fetch_california_housing_multimodal
+    >>> X, y = fetch_california_housing_multimodal(return_X_y=True)  # doctest: +SKIP
+    >>> X  # doctest: +SKIP
+    MultimodalData({location: (20640, 2), house: (20640, 3), people: (20640, 3)}, n_samples=20640)
+    """
+    from sklearn.datasets import get_data_home
+
+    path = Path(get_data_home(data_home)) / _CALIFORNIA_FILE
+    if path.is_file():
+        data, columns = _read_california_csv(path)
+        source = str(path)
+        y = data[:, columns.index(_CALIFORNIA_TARGET)]
+    else:
+        from sklearn.datasets import fetch_california_housing
+
+        housing = fetch_california_housing(
+            data_home=data_home, download_if_missing=download_if_missing
+        )
+        data, columns = np.asarray(housing.data), list(housing.feature_names)
+        source = "fetch_california_housing()"
+        y = np.asarray(housing.target)
+    X = _split_columns(data, columns, _CALIFORNIA_MODALITIES, source)
+    y = np.array(y, dtype=np.float64)
+    if return_X_y:
+        return X, y
+    return Bunch(
+        data=X,
+        target=y,
+        target_names=[_CALIFORNIA_TARGET],
+        modalities=list(X),
+        feature_names={name: list(cols) for name, cols in _CALIFORNIA_MODALITIES.items()},
+        DESCR=_CALIFORNIA_DESCR,
     )

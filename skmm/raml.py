@@ -13,15 +13,18 @@ from torch import nn
 
 from skmm.base import (
     EmbeddingMixin,
+    MultimodalBase,
     MultimodalClassifierBase,
     MultimodalModule,
+    MultimodalRegressorBase,
     build_encoders,
     fill_doc,
     take,
 )
 from skmm.nn.functional import masked_row_sum
+from skmm.nn.tasks import Classification
 
-__all__ = ["RAMLClassifier", "RAMLModule"]
+__all__ = ["RAMLClassifier", "RAMLModule", "RAMLRegressor"]
 
 
 class RAMLModule(MultimodalModule):
@@ -34,24 +37,30 @@ class RAMLModule(MultimodalModule):
         One encoder ``f_m`` per modality.
     latent_dim : int
         ``D``, the dimension of each unimodal Gaussian.
-    n_classes : int
-        Number of classes.
+    n_outputs : int
+        Number of classes (logits) or of targets.
     lambda1, lambda2 : float
         Weights of ``L^U`` and ``L^D`` in Eq. 6.
     sigma_min : float, default=1e-3
         Floor of ``sigma_m``: ``sigma_m = softplus(g^sigma_m(.)) + sigma_min``.
+    task : torch.nn.Module, default=None
+        The per-row loss of ``L^U`` and ``L^M``: :class:`skmm.nn.Classification`
+        (the paper's cross-entropy; ``None``) or :class:`skmm.nn.Regression`.
     """
 
     loss_terms = ("loss_M", "loss_U", "loss_D")
 
-    def __init__(self, encoders, latent_dim, n_classes, lambda1, lambda2, sigma_min=1e-3):
+    def __init__(
+        self, encoders, latent_dim, n_outputs, lambda1, lambda2, sigma_min=1e-3, task=None
+    ):
         super().__init__()
+        self.task = Classification() if task is None else task
         self.encoders = encoders
         # Eq. 1: two heads g^mu_m, g^sigma_m on top of each encoder f_m.
         self.mu_heads = nn.ModuleList(nn.Linear(e.out_features, latent_dim) for e in encoders)
         self.sigma_heads = nn.ModuleList(nn.Linear(e.out_features, latent_dim) for e in encoders)
         # The modality-shared predictor f of Eqs. 2 and 5 (linear, as in Eq. 7).
-        self.predictor = nn.Linear(latent_dim, n_classes)
+        self.predictor = nn.Linear(latent_dim, n_outputs)
         self.lambda1, self.lambda2, self.sigma_min = lambda1, lambda2, sigma_min
 
     def encode(self, batch):
@@ -110,7 +119,7 @@ class RAMLModule(MultimodalModule):
         num_den = masked_row_sum(torch.cat([p * mu, p], -1), rows, mask)
         return num_den[:, :dim] / num_den[:, dim:]
 
-    def logits(self, encoded, mask):
+    def output(self, encoded, mask):
         mu, sigma, _ = encoded
         return self.predictor(self.fuse(mu, sigma, mask))  # prediction uses the means only
 
@@ -121,10 +130,8 @@ class RAMLModule(MultimodalModule):
         # Eq. 2, L^U: shared predictor on h_m = mu_m + rho * sigma_m, rho ~ N(0, 1);
         # counted only where modality m is present (never on a zero-filled input).
         h_sampled = mu + torch.randn_like(mu) * sigma
-        ce_uni = F.cross_entropy(
-            self.predictor(h_sampled).reshape(n * n_mod, -1),
-            y.repeat_interleave(n_mod),
-            reduction="none",
+        ce_uni = self.task(
+            self.predictor(h_sampled).reshape(n * n_mod, -1), y.repeat_interleave(n_mod, 0)
         ).view(n, n_mod)
         loss_u = (ce_uni * present).sum(1).mean()
         # Eq. 3, L^D: || (sigma/sigma_m)^2 * mu_m ||_1 over the present modalities,
@@ -132,94 +139,25 @@ class RAMLModule(MultimodalModule):
         w_all = self.weights(sigma, batch_mask)
         loss_d = torch.where(w_all > 0, (w_all * mu).abs(), torch.zeros_like(mu)).sum(1).mean()
         # Eq. 5, L^M: shared predictor on the fused h, for every augmented pattern.
-        logits = self.predictor(self.fuse(mu, sigma, batch_mask, rows, mask))
-        loss_m = F.cross_entropy(logits, take(y, rows))
+        output = self.predictor(self.fuse(mu, sigma, batch_mask, rows, mask))
+        loss_m = self.task(output, take(y, rows)).mean()
         # Eq. 6
         loss = loss_m + self.lambda1 * loss_u + self.lambda2 * loss_d
         return {
-            "loss": loss, "logits": logits, "loss_M": loss_m, "loss_U": loss_u, "loss_D": loss_d
+            "loss": loss, "output": output, "loss_M": loss_m, "loss_U": loss_u, "loss_D": loss_d
         }
 
 
-@fill_doc
-class RAMLClassifier(EmbeddingMixin, MultimodalClassifierBase):
-    """Redundancy-Adaptive Multimodal Learning (RAML) classifier.
-
-    Each modality ``m`` is encoded into a Gaussian ``N(mu_m, sigma_m^2)``
-    (Eq. 1). A modality-shared predictor ``f`` is trained on samples of each
-    unimodal Gaussian (``L^U``, Eq. 2), an l1 penalty sparsifies the
-    precision-weighted means (``L^D``, Eq. 3), and the prediction is ``f`` of
-    the element-wise precision-weighted average of the present modalities'
-    means (Eqs. 4-5). The objective is ``L^M + lambda1 L^U + lambda2 L^D``
-    (Eq. 6). Training augments each batch with missing-modality patterns.
-
-    Choices where the paper is silent or ambiguous (each tested):
-
-    * ``sigma_m = softplus(.) + 1e-3``: positive and bounded away from zero.
-    * ``L^U`` and ``L^D`` count only the modalities present in a sample
-      (the paper zero-fills missing inputs, so their unimodal loss would
-      train the encoder on zeros); ``L^D`` uses ``1/sigma^2 = sum over present
-      m of 1/sigma_m^2``, the same weights as the fusion. Both are computed
-      once per sample, not per augmented pattern.
-    * ``L^D`` is a *mean* over the D elements and the samples, not the sum
-      Eq. 3 writes: with the sum, ``lambda2 >= 0.1`` collapses training to
-      chance on the UCI handwritten digits, while the paper studies
-      ``lambda2`` from 0.2 to 1.6.
-    * ``L^U`` and ``L^M`` are means over samples; ``L^U`` sums over modalities.
-    * The shared predictor ``f`` is linear, as in the paper's Eq. 7 analysis.
-    * ``augment="all"`` (default) trains every sample under all ``2**M - 1``
-      presence patterns ("we augment full-modality samples with all possible
-      missing patterns"); a modality already missing stays missing. The
-      encoders run once per batch; only fusion and the predictor see the
-      ``2**M - 1`` copies.
-
-    Parameters
-    ----------
-    lambda1 : float, default=1.0
-        ``lambda1``, the weight of the unimodal loss ``L^U``. ``L^U`` shrinks
-        ``sigma_m`` most on inputs the predictor is unsure about, so it gives
-        noisy inputs *more* fusion weight; for noisy test data,
-        ``lambda1=0`` with ``train_noise`` was measured more robust (see the
-        user guide, "What to expect").
-    lambda2 : float, default=0.2
-        ``lambda2``, the weight of the sparsity loss ``L^D``.
-    latent_dim : int, default=128
-        ``D``, the dimension of the unimodal Gaussians (paper: 128).
-    augment : {"all", "random"} or None, default="all"
-        Missing-pattern augmentation per batch: every pattern for every
-        sample (paper), one random pattern per sample, or none.
-    {common}
-
-    Attributes
-    ----------
-    {attributes}
-
-    See Also
-    --------
-    ConcatFusionClassifier : The paper's concatenation baseline.
-    RedCoreClassifier : Cross-modal imputation for imbalanced missing rates.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmm import RAMLClassifier
-    >>> rng = np.random.RandomState(0)
-    >>> y = rng.randint(0, 2, 60)
-    >>> X = {"a": y[:, None] + rng.randn(60, 3), "b": rng.randn(60, 2)}
-    >>> X["b"][:10] = np.nan  # modality "b" missing for the first ten samples
-    >>> clf = RAMLClassifier(max_epochs=5, random_state=0).fit(X, y)
-    >>> clf.predict_proba(X).shape
-    (60, 2)
-    >>> float(clf.fusion_weights(X)["b"][:10].max())  # a missing modality has zero weight
-    0.0
-    """
+class _RAML(EmbeddingMixin):
+    """RAML's parameters, module and inspection methods, shared by its classifier
+    and its regressor (each adds its task layer)."""
 
     _parameter_constraints = {
-        **MultimodalClassifierBase._parameter_constraints,
+        **MultimodalBase._parameter_constraints,
         "lambda1": [Interval(Real, 0, None, closed="left")],
         "lambda2": [Interval(Real, 0, None, closed="left")],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
-        "augment": MultimodalClassifierBase._AUGMENT,
+        "augment": MultimodalBase._AUGMENT,
     }
 
     def __init__(
@@ -273,13 +211,14 @@ class RAMLClassifier(EmbeddingMixin, MultimodalClassifierBase):
         self.callbacks = callbacks
         self.verbose = verbose
 
-    def _build_module(self, feature_shapes, n_classes):
+    def _build_module(self, feature_shapes, n_outputs, task):
         return RAMLModule(
             build_encoders(self.encoders, feature_shapes, self.hidden_sizes),
             self.latent_dim,
-            n_classes,
+            n_outputs,
             self.lambda1,
             self.lambda2,
+            task=task,
         )
 
     def transform(self, X):
@@ -321,3 +260,136 @@ class RAMLClassifier(EmbeddingMixin, MultimodalClassifierBase):
 
         w = self._forward(X, weights)
         return {name: w[:, m] for m, name in enumerate(self.modalities_)}
+
+
+@fill_doc
+class RAMLClassifier(_RAML, MultimodalClassifierBase):
+    """Redundancy-Adaptive Multimodal Learning (RAML) classifier.
+
+    Each modality ``m`` is encoded into a Gaussian ``N(mu_m, sigma_m^2)``
+    (Eq. 1). A modality-shared predictor ``f`` is trained on samples of each
+    unimodal Gaussian (``L^U``, Eq. 2), an l1 penalty sparsifies the
+    precision-weighted means (``L^D``, Eq. 3), and the prediction is ``f`` of
+    the element-wise precision-weighted average of the present modalities'
+    means (Eqs. 4-5). The objective is ``L^M + lambda1 L^U + lambda2 L^D``
+    (Eq. 6). Training augments each batch with missing-modality patterns.
+
+    Choices where the paper is silent or ambiguous (each tested):
+
+    * ``sigma_m = softplus(.) + 1e-3``: positive and bounded away from zero.
+    * ``L^U`` and ``L^D`` count only the modalities present in a sample
+      (the paper zero-fills missing inputs, so their unimodal loss would
+      train the encoder on zeros); ``L^D`` uses ``1/sigma^2 = sum over present
+      m of 1/sigma_m^2``, the same weights as the fusion. Both are computed
+      once per sample, not per augmented pattern.
+    * ``L^D`` is a *mean* over the D elements and the samples, not the sum
+      Eq. 3 writes: with the sum, ``lambda2 >= 0.1`` collapses training to
+      chance on the UCI handwritten digits, while the paper studies
+      ``lambda2`` from 0.2 to 1.6.
+    * ``L^U`` and ``L^M`` are means over samples; ``L^U`` sums over modalities.
+    * The shared predictor ``f`` is linear, as in the paper's Eq. 7 analysis.
+    * ``augment="all"`` (default) trains every sample under all ``2**M - 1``
+      presence patterns ("we augment full-modality samples with all possible
+      missing patterns"); a modality already missing stays missing. The
+      encoders run once per batch; only fusion and the predictor see the
+      ``2**M - 1`` copies.
+
+    Parameters
+    ----------
+    lambda1 : float, default=1.0
+        ``lambda1``, the weight of the unimodal loss ``L^U``. ``L^U`` shrinks
+        ``sigma_m`` most on inputs the predictor is unsure about, so it gives
+        noisy inputs *more* fusion weight; for noisy test data,
+        ``lambda1=0`` with ``train_noise`` was measured more robust (see the
+        user guide, "What to expect").
+    lambda2 : float, default=0.2
+        ``lambda2``, the weight of the sparsity loss ``L^D``.
+    latent_dim : int, default=128
+        ``D``, the dimension of the unimodal Gaussians (paper: 128).
+    augment : {"all", "random"} or None, default="all"
+        Missing-pattern augmentation per batch: every pattern for every
+        sample (paper), one random pattern per sample, or none.
+    {common}
+
+    Attributes
+    ----------
+    {attributes}
+
+    See Also
+    --------
+    RAMLRegressor : The same method for continuous targets.
+    ConcatFusionClassifier : The paper's concatenation baseline.
+    RedCoreClassifier : Cross-modal imputation for imbalanced missing rates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import RAMLClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> y = rng.randint(0, 2, 60)
+    >>> X = {"a": y[:, None] + rng.randn(60, 3), "b": rng.randn(60, 2)}
+    >>> X["b"][:10] = np.nan  # modality "b" missing for the first ten samples
+    >>> clf = RAMLClassifier(max_epochs=5, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X).shape
+    (60, 2)
+    >>> float(clf.fusion_weights(X)["b"][:10].max())  # a missing modality has zero weight
+    0.0
+    """
+
+
+@fill_doc
+class RAMLRegressor(_RAML, MultimodalRegressorBase):
+    """Redundancy-Adaptive Multimodal Learning (RAML) regressor.
+
+    :class:`RAMLClassifier`'s method for continuous targets: the same
+    variational unimodal encoders (Eq. 1), the same precision-weighted fusion
+    (Eq. 4) and the same objective ``L^M + lambda1 L^U + lambda2 L^D``
+    (Eq. 6), with the modality-shared predictor ``f`` a linear *regression*
+    head (``n_targets`` outputs) and the cross-entropy of ``L^U`` (Eq. 2) and
+    ``L^M`` (Eq. 5) replaced by the squared error, averaged over the targets
+    (:class:`skmm.nn.Regression`). The targets are standardized inside
+    ``fit`` (see :class:`~skmm.base.MultimodalRegressorBase`), so the
+    squared error starts near 1 whatever their units.
+
+    No term of the paper is specific to classes: ``L^U`` and ``L^M`` score
+    the shared predictor's output with the task's loss, and ``L^D`` acts on
+    the latent means only. The choices listed in :class:`RAMLClassifier`
+    hold here too. Early stopping holds out a
+    shuffled (not stratified) split and records its R² as ``valid_r2``.
+
+    Parameters
+    ----------
+    lambda1 : float, default=1.0
+        ``lambda1``, the weight of the unimodal loss ``L^U``.
+    lambda2 : float, default=0.2
+        ``lambda2``, the weight of the sparsity loss ``L^D``.
+    latent_dim : int, default=128
+        ``D``, the dimension of the unimodal Gaussians (paper: 128).
+    augment : {"all", "random"} or None, default="all"
+        Missing-pattern augmentation per batch: every pattern for every
+        sample (paper), one random pattern per sample, or none.
+    {common}
+
+    Attributes
+    ----------
+    {attributes}
+
+    See Also
+    --------
+    RAMLClassifier : The same method for classes.
+    TrustedFusionRegressor : Evidential fusion with predictive uncertainty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import RAMLRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = {"a": rng.randn(80, 3), "b": rng.randn(80, 2)}
+    >>> y = 10 * X["a"][:, 0] + X["b"][:, 1] + 50  # any scale: y is standardized
+    >>> X["b"][:10] = np.nan  # modality "b" missing for the first ten samples
+    >>> reg = RAMLRegressor(max_epochs=5, random_state=0).fit(X, y)
+    >>> reg.predict(X).shape
+    (80,)
+    >>> float(reg.fusion_weights(X)["b"][:10].max())  # a missing modality has zero weight
+    0.0
+    """

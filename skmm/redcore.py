@@ -14,7 +14,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 from skorch.callbacks import Callback
 from torch import nn
@@ -22,14 +21,23 @@ from torch import nn
 from skmm.base import (
     EmbeddingMixin,
     LayerSizes,
+    MultimodalBase,
     MultimodalClassifierBase,
     MultimodalModule,
+    MultimodalRegressorBase,
     build_encoders,
     fill_doc,
     take,
 )
+from skmm.nn.tasks import Classification
 
-__all__ = ["RedCoreClassifier", "RedCoreModule", "RegulateEta", "project_eta"]
+__all__ = [
+    "RedCoreClassifier",
+    "RedCoreModule",
+    "RedCoreRegressor",
+    "RegulateEta",
+    "project_eta",
+]
 
 
 # ---------------------------------------------------------------------------
@@ -173,8 +181,8 @@ class RedCoreModule(MultimodalModule):
         top of each make the self-modal variational encoder (senc).
     latent_dim : int
         ``d``, the dimension of each modality's representation.
-    n_classes : int
-        Number of classes.
+    n_outputs : int
+        Number of classes (logits) or of targets.
     cross_hidden_sizes : sequence of int
         Hidden widths of each cross-modal encoder (xenc), an MLP from the
         concatenated representations of the other modalities to ``d``.
@@ -193,6 +201,10 @@ class RedCoreModule(MultimodalModule):
         ``beta`` of the moving-average loss (Eq. 9).
     regulate : bool
         ``False`` keeps ``eta`` fixed (the paper's "Core" ablation).
+    task : torch.nn.Module, default=None
+        The per-row loss of the prediction terms: :class:`skmm.nn.Classification`
+        (the paper's cross-entropy, recorded as ``loss_ce``; ``None``) or
+        :class:`skmm.nn.Regression` (the squared error, recorded as ``loss_pred``).
 
     Attributes
     ----------
@@ -207,13 +219,11 @@ class RedCoreModule(MultimodalModule):
         and the ``RA`` it used.
     """
 
-    loss_terms = ("loss_ce", "loss_kl", "loss_mse")
-
     def __init__(
         self,
         encoders,
         latent_dim,
-        n_classes,
+        n_outputs,
         cross_hidden_sizes=(256, 128, 256),
         decoder_hidden_sizes=(128,),
         gamma=0.008,
@@ -224,8 +234,16 @@ class RedCoreModule(MultimodalModule):
         eta_lr=0.1,
         ema_beta=0.7,
         regulate=True,
+        task=None,
     ):
         super().__init__()
+        self.task = Classification() if task is None else task
+        # the prediction term's name in the history: the paper's cross-entropy, or not
+        self.loss_terms = (
+            "loss_ce" if isinstance(self.task, Classification) else "loss_pred",
+            "loss_kl",
+            "loss_mse",
+        )
         n_mod = len(encoders)
         _check_eta_constraints(n_mod, xi1, xi2, norm_p)
         self.encoders = encoders
@@ -240,9 +258,9 @@ class RedCoreModule(MultimodalModule):
         )
         # dec: one classifier per modality and one on the joint z^{M+1} (Eq. 2).
         self.decoders = nn.ModuleList(
-            _mlp(latent_dim, decoder_hidden_sizes, n_classes) for _ in range(n_mod)
+            _mlp(latent_dim, decoder_hidden_sizes, n_outputs) for _ in range(n_mod)
         )
-        self.joint_decoder = _mlp(n_mod * latent_dim, decoder_hidden_sizes, n_classes)
+        self.joint_decoder = _mlp(n_mod * latent_dim, decoder_hidden_sizes, n_outputs)
         self.gamma = gamma
         self.xi1, self.xi2, self.norm_p = xi1, xi2, norm_p
         self.update_every, self.eta_lr, self.ema_beta = update_every, eta_lr, ema_beta
@@ -306,7 +324,7 @@ class RedCoreModule(MultimodalModule):
         z, _ = self.represent(mu, mask)
         return z.flatten(1)
 
-    def logits(self, encoded, mask):
+    def output(self, encoded, mask):
         return self.joint_decoder(self.joint(encoded, mask))
 
     # -- losses ------------------------------------------------------------
@@ -326,12 +344,13 @@ class RedCoreModule(MultimodalModule):
         z_bar_rows = take(z_bar, rows)
         z, z_hat = self.represent(z_bar_rows, mask)
         y_rows = take(y, rows)
-        # Eq. 3, prediction term over the M + 1 "modalities": one CE per modality on z^m
-        # (z_hat^m where m is missing) and one on the joint z^{M+1}; means over rows.
-        logits = self.joint_decoder(z.flatten(1))
-        loss_ce = F.cross_entropy(logits, y_rows)
+        # Eq. 3, prediction term over the M + 1 "modalities": one CE (the task's loss) per
+        # modality on z^m (z_hat^m where m is missing) and one on the joint z^{M+1}; means
+        # over rows.
+        output = self.joint_decoder(z.flatten(1))
+        loss_ce = self.task(output, y_rows).mean()
         for m, dec in enumerate(self.decoders):
-            loss_ce = loss_ce + F.cross_entropy(dec(z[:, m]), y_rows)
+            loss_ce = loss_ce + self.task(dec(z[:, m]), y_rows).mean()
         # Imputation loss L_MSE^m = (1/N_m) sum_n ||z^m - z_hat^m||^2 over the rows whose
         # modality m was observed (a modality hidden by augmentation still supervises). It
         # supervises the cross-modal encoder "from the feature": the target is the self-modal
@@ -353,8 +372,8 @@ class RedCoreModule(MultimodalModule):
             # monitored (train_loss, valid_loss, convergence): L_VIB of Eq. 3, a function of
             # the parameters; the imputation term's target moves with them (stop-gradient)
             "objective": (loss_ce + self.gamma * loss_kl).detach(),
-            "logits": logits,
-            "loss_ce": loss_ce,
+            "output": output,
+            self.loss_terms[0]: loss_ce,
             "loss_kl": loss_kl,
             "loss_mse": loss_mse,
             # for the regulation (RegulateEta, at batch end): L_MSE^m and whether m was seen
@@ -408,8 +427,165 @@ class RegulateEta(Callback):
 # ---------------------------------------------------------------------------
 
 
+class _RedCore(EmbeddingMixin):
+    """RedCore's parameters, module, regulation and embedding, shared by its
+    classifier and its regressor (each adds its task layer)."""
+
+    _parameter_constraints = {
+        **MultimodalBase._parameter_constraints,
+        "gamma": [Interval(Real, 0, None, closed="left")],
+        "xi1": [Interval(Real, 0, None, closed="left")],
+        "xi2": [Interval(Real, 0, None, closed="neither")],
+        "norm_p": [Interval(Real, 1, None, closed="left")],
+        "update_every": [Interval(Integral, 1, None, closed="left")],
+        "eta_lr": [Interval(Real, 0, None, closed="left")],
+        "ema_beta": [Interval(Real, 0, 1, closed="right")],
+        "regulate": ["boolean"],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "cross_hidden_sizes": [LayerSizes()],
+        "decoder_hidden_sizes": [LayerSizes()],
+        "augment": MultimodalBase._AUGMENT,
+    }
+
+    def __init__(
+        self,
+        gamma=0.008,
+        xi1=0.015,
+        xi2=0.15,
+        norm_p=2,
+        update_every=3,
+        eta_lr=0.1,
+        ema_beta=0.7,
+        regulate=True,
+        latent_dim=128,
+        cross_hidden_sizes=(256, 128, 256),
+        decoder_hidden_sizes=(128,),
+        augment=None,
+        *,
+        modalities=None,
+        encoders=None,
+        hidden_sizes=(256,),
+        train_noise=None,
+        lr=1e-3,
+        lr_schedule="constant",
+        weight_decay=5e-4,
+        batch_size=128,
+        max_epochs=200,
+        tol=1e-4,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="cpu",
+        n_threads=1,
+        data_placement="auto",
+        random_state=None,
+        callbacks=None,
+        verbose=0,
+    ):
+        self.gamma = gamma
+        self.xi1 = xi1
+        self.xi2 = xi2
+        self.norm_p = norm_p
+        self.update_every = update_every
+        self.eta_lr = eta_lr
+        self.ema_beta = ema_beta
+        self.regulate = regulate
+        self.latent_dim = latent_dim
+        self.cross_hidden_sizes = cross_hidden_sizes
+        self.decoder_hidden_sizes = decoder_hidden_sizes
+        self.augment = augment
+        self.modalities = modalities
+        self.encoders = encoders
+        self.hidden_sizes = hidden_sizes
+        self.train_noise = train_noise
+        self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.n_threads = n_threads
+        self.data_placement = data_placement
+        self.random_state = random_state
+        self.callbacks = callbacks
+        self.verbose = verbose
+
+    def _build_module(self, feature_shapes, n_outputs, task):
+        return RedCoreModule(
+            build_encoders(self.encoders, feature_shapes, self.hidden_sizes),
+            int(self.latent_dim),
+            n_outputs,
+            cross_hidden_sizes=tuple(self.cross_hidden_sizes),
+            decoder_hidden_sizes=tuple(self.decoder_hidden_sizes),
+            gamma=float(self.gamma),
+            xi1=self.xi1,
+            xi2=self.xi2,
+            norm_p=self.norm_p,
+            update_every=int(self.update_every),
+            eta_lr=float(self.eta_lr),
+            ema_beta=float(self.ema_beta),
+            regulate=bool(self.regulate),
+            task=task,
+        )
+
+    def _method_callbacks(self):
+        return [("regulate_eta", RegulateEta())]
+
+    def fit(self, X, y):
+        """Train on multimodal data, missing modalities included.
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input; a missing modality is a NaN row.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Class labels (classifier) or target values (regressor).
+
+        Returns
+        -------
+        self
+        """
+        super().fit(X, y)
+        module = self.net_.module_
+        n_mod = len(self.modalities_)
+        n_steps = int(module.n_steps)  # restored with the weights under early stopping
+
+        def rows(log):
+            kept = [value for step, value in log if step < n_steps]
+            if not kept:
+                return np.empty((0, n_mod))
+            return torch.stack(kept).detach().cpu().double().numpy()
+
+        self.eta_history_ = rows(module.eta_log)
+        self.relative_advantage_history_ = rows(module.ra_log)
+        module.eta_log, module.ra_log = [], []  # kept once, here
+        self.eta_ = module.eta.detach().cpu().double().numpy()
+        return self
+
+    def transform(self, X):
+        """The joint representation ``z^{M+1}`` (means; ``z_hat`` for missing modalities).
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input with the modalities seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_modalities * latent_dim)
+            The blocks follow ``modalities_``.
+        """
+        return self._forward(
+            X, lambda module, batch: module.joint(module.encode(batch), batch.mask)
+        )
+
+
 @fill_doc
-class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
+class RedCoreClassifier(_RedCore, MultimodalClassifierBase):
     """RedCore: relative-advantage-aware cross-modal representation learning.
 
     Trains directly on samples with missing modalities (imperfect data
@@ -529,6 +705,7 @@ class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
 
     See Also
     --------
+    RedCoreRegressor : The same method for continuous targets.
     RAMLClassifier : Redundancy-adaptive fusion of variational encoders.
     ConcatFusionClassifier : Concatenation baseline.
 
@@ -549,153 +726,81 @@ class RedCoreClassifier(EmbeddingMixin, MultimodalClassifierBase):
     True
     """
 
-    _parameter_constraints = {
-        **MultimodalClassifierBase._parameter_constraints,
-        "gamma": [Interval(Real, 0, None, closed="left")],
-        "xi1": [Interval(Real, 0, None, closed="left")],
-        "xi2": [Interval(Real, 0, None, closed="neither")],
-        "norm_p": [Interval(Real, 1, None, closed="left")],
-        "update_every": [Interval(Integral, 1, None, closed="left")],
-        "eta_lr": [Interval(Real, 0, None, closed="left")],
-        "ema_beta": [Interval(Real, 0, 1, closed="right")],
-        "regulate": ["boolean"],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
-        "cross_hidden_sizes": [LayerSizes()],
-        "decoder_hidden_sizes": [LayerSizes()],
-        "augment": MultimodalClassifierBase._AUGMENT,
-    }
 
-    def __init__(
-        self,
-        gamma=0.008,
-        xi1=0.015,
-        xi2=0.15,
-        norm_p=2,
-        update_every=3,
-        eta_lr=0.1,
-        ema_beta=0.7,
-        regulate=True,
-        latent_dim=128,
-        cross_hidden_sizes=(256, 128, 256),
-        decoder_hidden_sizes=(128,),
-        augment=None,
-        *,
-        modalities=None,
-        encoders=None,
-        hidden_sizes=(256,),
-        train_noise=None,
-        lr=1e-3,
-        lr_schedule="constant",
-        weight_decay=5e-4,
-        batch_size=128,
-        max_epochs=200,
-        tol=1e-4,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        device="cpu",
-        n_threads=1,
-        data_placement="auto",
-        random_state=None,
-        callbacks=None,
-        verbose=0,
-    ):
-        self.gamma = gamma
-        self.xi1 = xi1
-        self.xi2 = xi2
-        self.norm_p = norm_p
-        self.update_every = update_every
-        self.eta_lr = eta_lr
-        self.ema_beta = ema_beta
-        self.regulate = regulate
-        self.latent_dim = latent_dim
-        self.cross_hidden_sizes = cross_hidden_sizes
-        self.decoder_hidden_sizes = decoder_hidden_sizes
-        self.augment = augment
-        self.modalities = modalities
-        self.encoders = encoders
-        self.hidden_sizes = hidden_sizes
-        self.train_noise = train_noise
-        self.lr = lr
-        self.lr_schedule = lr_schedule
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.tol = tol
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.n_threads = n_threads
-        self.data_placement = data_placement
-        self.random_state = random_state
-        self.callbacks = callbacks
-        self.verbose = verbose
+@fill_doc
+class RedCoreRegressor(_RedCore, MultimodalRegressorBase):
+    """RedCore for continuous targets.
 
-    def _build_module(self, feature_shapes, n_classes):
-        return RedCoreModule(
-            build_encoders(self.encoders, feature_shapes, self.hidden_sizes),
-            int(self.latent_dim),
-            n_classes,
-            cross_hidden_sizes=tuple(self.cross_hidden_sizes),
-            decoder_hidden_sizes=tuple(self.decoder_hidden_sizes),
-            gamma=float(self.gamma),
-            xi1=self.xi1,
-            xi2=self.xi2,
-            norm_p=self.norm_p,
-            update_every=int(self.update_every),
-            eta_lr=float(self.eta_lr),
-            ema_beta=float(self.ema_beta),
-            regulate=bool(self.regulate),
-        )
+    :class:`RedCoreClassifier`'s method with regression decoders: the same
+    self-modal variational encoders, cross-modal imputation (Eq. 1),
+    imputation losses and *Red* regulation of their weights ``eta``
+    (Eqs. 4-9, Algorithm 1), with the ``M + 1`` decoders predicting the
+    ``n_targets`` standardized targets. In the variational information
+    bottleneck (Eqs. 2-3) the paper's ``-log q(y | z)`` of a categorical
+    decoder becomes that of a unit-variance Gaussian decoder, the squared
+    error up to a factor 1/2 and a constant (:class:`skmm.nn.Regression`,
+    averaged over the targets); it is recorded as ``loss_pred`` (the
+    classifier's ``loss_ce``). ``gamma`` weighs the KL term against it as on
+    the classifier. The regulation acts on the imputation losses only, which
+    do not depend on the task. The choices listed in
+    :class:`RedCoreClassifier` hold here too. Early stopping holds out a
+    shuffled (not stratified) split and records its R² as ``valid_r2``.
 
-    def _method_callbacks(self):
-        return [("regulate_eta", RegulateEta())]
+    Parameters
+    ----------
+    gamma : float, default=0.008
+        ``gamma`` of Eq. 3, the weight of the KL term against the prediction
+        losses.
+    xi1 : float, default=0.015
+        ``xi_1`` of Eq. 6b, the floor of every ``eta_m``.
+    xi2 : float, default=0.15
+        ``xi_2`` of Eq. 6c, the ``l_p`` norm of ``eta``.
+    norm_p : float, default=2
+        ``p`` of Eq. 6c (``p >= 1``).
+    update_every : int, default=3
+        ``K`` of Algorithm 1: optimizer steps between two updates of ``eta``.
+    eta_lr : float, default=0.1
+        ``alpha_1`` of Eq. 8, the step of the projected update of ``eta``.
+    ema_beta : float, default=0.7
+        ``beta`` of Eq. 9, the weight of the newest loss in the moving average.
+    regulate : bool, default=True
+        ``False`` keeps ``eta`` fixed and equal: the paper's "Core" ablation.
+    latent_dim : int, default=128
+        ``d``, the dimension of each modality's representation.
+    cross_hidden_sizes : tuple of int, default=(256, 128, 256)
+        Hidden widths of each cross-modal encoder (an MLP).
+    decoder_hidden_sizes : tuple of int, default=(128,)
+        Hidden widths of the ``M + 1`` decoders (``()``: linear).
+    augment : {"all", "random"} or None, default=None
+        Missing-pattern augmentation per batch (see :class:`RedCoreClassifier`).
+    {common}
 
-    def fit(self, X, y):
-        """Train on multimodal data, missing modalities included.
+    Attributes
+    ----------
+    eta_ : ndarray of shape (n_modalities,)
+        The final imputation-loss weights ``eta``.
+    eta_history_ : ndarray of shape (n_updates, n_modalities)
+        ``eta`` after each regulation step.
+    relative_advantage_history_ : ndarray of shape (n_updates, n_modalities)
+        The relative advantages ``RA`` (Eq. 5) used at each regulation step.
+    {attributes}
 
-        Parameters
-        ----------
-        X : dict, MultimodalData, array-like or DataFrame
-            Multimodal input; a missing modality is a NaN row.
-        y : array-like of shape (n_samples,)
-            Class labels.
+    See Also
+    --------
+    RedCoreClassifier : The same method for classes.
+    RAMLRegressor : Redundancy-adaptive fusion for continuous targets.
 
-        Returns
-        -------
-        self
-        """
-        super().fit(X, y)
-        module = self.net_.module_
-        n_mod = len(self.modalities_)
-        n_steps = int(module.n_steps)  # restored with the weights under early stopping
-
-        def rows(log):
-            kept = [value for step, value in log if step < n_steps]
-            if not kept:
-                return np.empty((0, n_mod))
-            return torch.stack(kept).detach().cpu().double().numpy()
-
-        self.eta_history_ = rows(module.eta_log)
-        self.relative_advantage_history_ = rows(module.ra_log)
-        module.eta_log, module.ra_log = [], []  # kept once, here
-        self.eta_ = module.eta.detach().cpu().double().numpy()
-        return self
-
-    def transform(self, X):
-        """The joint representation ``z^{M+1}`` (means; ``z_hat`` for missing modalities).
-
-        Parameters
-        ----------
-        X : dict, MultimodalData, array-like or DataFrame
-            Multimodal input with the modalities seen in ``fit``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_modalities * latent_dim)
-            The blocks follow ``modalities_``.
-        """
-        return self._forward(
-            X, lambda module, batch: module.joint(module.encode(batch), batch.mask)
-        )
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmm import RedCoreRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = {"a": rng.randn(80, 3), "b": rng.randn(80, 2)}
+    >>> y = X["a"][:, 0] + X["b"][:, 0]
+    >>> X["b"][:20] = np.nan  # modality "b" missing for a quarter of the samples
+    >>> reg = RedCoreRegressor(max_epochs=5, random_state=0).fit(X, y)
+    >>> reg.predict(X).shape
+    (80,)
+    >>> bool(np.isclose(np.linalg.norm(reg.eta_), 0.15))
+    True
+    """

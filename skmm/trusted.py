@@ -22,7 +22,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import Callback
 from torch import nn
 
-from skmm.base import MultimodalClassifierBase, MultimodalModule, build_encoders, fill_doc, take
+from skmm.base import (
+    MultimodalBase,
+    MultimodalClassifierBase,
+    MultimodalModule,
+    build_encoders,
+    fill_doc,
+    take,
+)
 from skmm.nn.functional import masked_row_sum
 
 __all__ = ["TrustedFusionClassifier", "TrustedFusionModule", "dempster_combine"]
@@ -230,7 +237,7 @@ class TrustedFusionModule(MultimodalModule):
         strength = n_classes / uncertainty
         return belief * strength[:, None] + 1
 
-    def logits(self, encoded, mask):
+    def output(self, encoded, mask):
         # log of the Dirichlet parameters: softmax(log alpha) = alpha / S, the Dirichlet mean.
         evidence, _ = encoded
         return self.combined_alpha(evidence, None, mask).log()
@@ -266,7 +273,7 @@ class TrustedFusionModule(MultimodalModule):
             # The annealed weight rises over the first epochs, so the loss can rise while
             # training improves: train_loss/valid_loss (and convergence) use its final value.
             "objective": (ace + self.kl_max * kl + self.conflict_weight * loss_conflict).detach(),
-            "logits": alpha.log(),
+            "output": alpha.log(),
             "loss_ace": ace,
             "loss_kl": kl,
             "loss_conflict": loss_conflict,
@@ -431,12 +438,12 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
     """
 
     _parameter_constraints = {
-        **MultimodalClassifierBase._parameter_constraints,
+        **MultimodalBase._parameter_constraints,
         "combine": [StrOptions(set(_COMBINE))],
         "kl_weight": [Interval(Real, 0, None, closed="left")],
         "annealing_epochs": [Interval(Integral, 0, None, closed="left")],
         "conflict_weight": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
-        "augment": MultimodalClassifierBase._AUGMENT,
+        "augment": MultimodalBase._AUGMENT,
     }
 
     def __init__(
@@ -498,11 +505,12 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
             return 1.0 if self.combine == "average" else 0.0
         return float(weight)
 
-    def _build_module(self, feature_shapes, n_classes):
+    def _build_module(self, feature_shapes, n_outputs, task):
+        # the evidential loss is the task's own: Dirichlet opinions exist for classes only
         epochs = self.annealing_epochs
         return TrustedFusionModule(
             build_encoders(self.encoders, feature_shapes, self.hidden_sizes),
-            n_classes,
+            n_outputs,
             self.combine,
             int(epochs),
             self._conflict_weight(),

@@ -11,13 +11,14 @@ import importlib
 import inspect
 import pkgutil
 
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 __all__ = ["all_estimators"]
 
 #: ``type_filter`` values and the test each one applies to a class.
 _TYPES = {
     "classifier": lambda cls: issubclass(cls, ClassifierMixin),
+    "regressor": lambda cls: issubclass(cls, RegressorMixin),
     "transformer": lambda cls: hasattr(cls, "transform") or hasattr(cls, "fit_transform"),
     "sampler": lambda cls: hasattr(cls, "fit_resample"),
 }
@@ -49,8 +50,9 @@ def all_estimators(type_filter=None):
 
     Parameters
     ----------
-    type_filter : {"classifier", "transformer", "sampler"}, list of those or None, default=None
-        Keep only classifiers, transformers (a ``transform`` or
+    type_filter : {"classifier", "regressor", "transformer", "sampler"}, list of those or None, \
+            default=None
+        Keep only classifiers, regressors, transformers (a ``transform`` or
         ``fit_transform`` method; the classifiers whose ``transform`` returns
         their embedding are transformers too) or samplers (a ``fit_resample``
         method, imbalanced-learn's protocol). A list keeps the union.

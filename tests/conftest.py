@@ -36,3 +36,12 @@ def uci_home():
     if not os.path.isdir(path):
         pytest.skip("../shared/data/uci_mfeat is not available")
     return path
+
+
+@pytest.fixture
+def california_home():
+    """``data_home`` holding ``california_housing.csv``, or skip."""
+    path = os.path.abspath(os.path.join(SHARED_DATA, "california_housing"))
+    if not os.path.isfile(os.path.join(path, "california_housing.csv")):
+        pytest.skip("../shared/data/california_housing is not available")
+    return path

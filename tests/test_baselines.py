@@ -191,7 +191,7 @@ def test_concat_first_layer_blocks_equal_the_layer_on_the_concatenation():
     with torch.no_grad():
         encoded = module.encode(batch)
         rows, mask = expand_patterns(batch.mask, "all")
-        fast = module._logits(encoded, rows, mask)
+        fast = module._output(encoded, rows, mask)
         concat = module.fuse([f[rows] for f in encoded[1]], mask)
         naive = module.head(module.first(concat))
     torch.testing.assert_close(fast, naive, rtol=1e-5, atol=1e-5)

@@ -1,5 +1,7 @@
-"""Tests of skmm.datasets: the synthetic generator and the two digit loaders."""
+"""Tests of skmm.datasets: the synthetic generators, the digit loaders and the regression
+loaders."""
 
+import csv
 import hashlib
 import io
 import sys
@@ -8,15 +10,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
+import sklearn.datasets
+from sklearn.datasets import load_diabetes
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import LogisticRegression, RidgeCV
 from sklearn.model_selection import train_test_split
+from sklearn.utils import Bunch
 
 from skmm import MultimodalData, check_multimodal
 from skmm import datasets as ds
 from skmm.datasets import (
+    fetch_california_housing_multimodal,
     fetch_multiple_features,
+    load_diabetes_multimodal,
     load_digits_multimodal,
     make_multimodal_classification,
+    make_multimodal_regression,
 )
 
 MFEAT_SHAPES = {"fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6}
@@ -193,11 +202,196 @@ def test_generator_does_not_import_torch():
     code = (
         "import sys; import skmm.datasets as d; "
         "d.make_multimodal_classification(20, random_state=0); d.load_digits_multimodal(); "
+        "d.make_multimodal_regression(20, nonlinear=True, random_state=0); "
+        "d.load_diabetes_multimodal(); "
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     import subprocess
 
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------------------
+# make_multimodal_regression
+# ---------------------------------------------------------------------------
+
+
+def _r2(model, X, y):
+    """Held-out R² of ``model`` on the concatenated modalities (complete data)."""
+    Z = np.hstack(list(X.values()))
+    train, test = train_test_split(np.arange(len(y)), test_size=0.3, random_state=0)
+    return model.fit(Z[train], y[train]).score(Z[test], y[test])
+
+
+def test_regression_shapes_dtypes_and_ground_truth():
+    X, y, info = make_multimodal_regression(
+        150, {"a": 6, "b": 3}, n_informative={"a": 4}, noise=0.5, random_state=0,
+        return_info=True,
+    )
+    assert isinstance(X, MultimodalData)
+    assert list(X) == ["a", "b"] == info.modalities
+    assert {k: v.shape for k, v in X.items()} == {"a": (150, 6), "b": (150, 3)}
+    assert all(v.dtype == np.float64 for v in X.values())
+    assert y.shape == (150,) and y.dtype == np.float64
+    # "b" not named: half of its 3 features, rounded up, are informative.
+    assert {k: v.tolist() for k, v in info.informative.items()} == {
+        "a": [0, 1, 2, 3], "b": [0, 1]
+    }
+    assert info.coef["a"].shape == (6,)
+    np.testing.assert_array_equal(info.coef["a"][4:], 0.0)
+    np.testing.assert_array_equal(info.coef["b"][2:], 0.0)
+    assert ((info.coef["a"][:4] > 0) & (info.coef["a"][:4] < 100)).all()
+    assert info.orders is None and info.pairs == []
+    np.testing.assert_array_equal(info.interactions, 0.0)
+    # y = X_a @ w_a + X_b @ w_b + noise of std 0.5
+    np.testing.assert_allclose(info.contributions["a"], X["a"] @ info.coef["a"])
+    resid = y - X["a"] @ info.coef["a"] - X["b"] @ info.coef["b"]
+    assert resid.std() == pytest.approx(0.5, rel=0.15)
+    assert abs(resid.mean()) < 0.15
+    assert X["a"].std() == pytest.approx(1.0, rel=0.1)  # standard normal features
+
+
+def test_regression_nonlinear_formula():
+    X, y, info = make_multimodal_regression(
+        300, 2, n_features=6, n_informative=5, noise=0.0, nonlinear=True, random_state=0,
+        return_info=True,
+    )
+    a, b = X["m0"], X["m1"]
+    assert a.min() >= 0 and a.max() <= 1  # uniform features
+    assert info.coef is None and info.pairs == [("m0", "m1")]
+    np.testing.assert_array_equal(info.orders["m0"], [[0, 1, 2, 3, 4]])
+
+    def friedman(u):
+        return (10 * np.sin(np.pi * u[:, 0] * u[:, 1]) + 20 * (u[:, 2] - 0.5) ** 2
+                + 10 * u[:, 3] + 5 * u[:, 4])
+
+    cross = 40 * (a[:, 0] - 0.5) * (b[:, 0] - 0.5)
+    np.testing.assert_allclose(info.contributions["m0"], friedman(a))
+    np.testing.assert_allclose(info.interactions, cross)
+    np.testing.assert_allclose(y, friedman(a) + friedman(b) + cross)
+
+
+def test_regression_nonlinear_partial_blocks_and_noise_modalities():
+    X, y, info = make_multimodal_regression(
+        50, 3, n_features=8, n_informative=[7, 0, 1], noise=0.0, nonlinear=True,
+        random_state=0, return_info=True,
+    )
+    u, w = X["m0"], X["m2"]
+    # Second block of m0 has two features: only its sin term; m2's lone feature: sin(pi u).
+    expected = (10 * np.sin(np.pi * u[:, 0] * u[:, 1]) + 20 * (u[:, 2] - 0.5) ** 2
+                + 10 * u[:, 3] + 5 * u[:, 4] + 10 * np.sin(np.pi * u[:, 5] * u[:, 6]))
+    np.testing.assert_allclose(info.contributions["m0"], expected)
+    np.testing.assert_array_equal(info.contributions["m1"], 0.0)  # a modality of pure noise
+    np.testing.assert_allclose(info.contributions["m2"], 10 * np.sin(np.pi * w[:, 0]))
+    assert info.pairs == [("m0", "m2")]  # m1 has nothing to interact with
+    np.testing.assert_allclose(info.interactions, 40 * (u[:, 0] - 0.5) * (w[:, 0] - 0.5))
+
+
+def test_regression_nonlinear_needs_a_nonlinear_model_and_fusion():
+    kwargs = dict(n_samples=2000, modalities=2, n_features=5, n_informative=5, random_state=0)
+    X_lin, y_lin = make_multimodal_regression(**kwargs)
+    X, y, info = make_multimodal_regression(nonlinear=True, return_info=True, **kwargs)
+    ridge_lin = _r2(RidgeCV(), X_lin, y_lin)
+    ridge = _r2(RidgeCV(), X, y)
+    boost = _r2(HistGradientBoostingRegressor(max_iter=200, random_state=0), X, y)
+    assert ridge_lin >= 0.999
+    assert ridge <= 0.7
+    assert boost >= 0.85
+    # The cross-modal term is unpredictable from either modality alone.
+    for name in X:
+        single = _r2(HistGradientBoostingRegressor(max_iter=50, random_state=0),
+                     {name: X[name]}, info.interactions)
+        assert single <= 0.05
+    assert info.interactions.std() >= 0.3 * y.std()
+
+
+def test_regression_n_targets():
+    X, Y, info = make_multimodal_regression(80, 2, n_targets=3, noise=0.0, random_state=0,
+                                            return_info=True)
+    assert Y.shape == (80, 3) and Y.dtype == np.float64
+    assert info.coef["m0"].shape == (10, 3)
+    np.testing.assert_allclose(Y, X["m0"] @ info.coef["m0"] + X["m1"] @ info.coef["m1"])
+    assert np.corrcoef(Y.T)[0, 1] < 0.99  # different weights per target
+
+    X, Y, info = make_multimodal_regression(80, 2, n_targets=3, nonlinear=True, noise=0.0,
+                                            random_state=0, return_info=True)
+    assert Y.shape == (80, 3) and info.interactions.shape == (80, 3)
+    orders = info.orders["m1"]
+    assert orders.shape == (3, 5)
+    np.testing.assert_array_equal(orders[0], np.arange(5))
+    assert all(sorted(o) == list(range(5)) for o in orders.tolist())
+    np.testing.assert_allclose(
+        Y[:, 2], info.contributions["m0"][:, 2] + info.contributions["m1"][:, 2]
+        + 40 * (X["m0"][:, info.orders["m0"][2, 0]] - 0.5) * (X["m1"][:, orders[2, 0]] - 0.5)
+    )
+    assert not np.allclose(Y[:, 0], Y[:, 1])
+
+
+def test_regression_missing_rates():
+    rates = {"a": 0.5, "b": 0.3, "c": 0.6}
+    X, y, info = make_multimodal_regression(
+        500, {"a": 4, "b": 4, "c": 3}, missing_rates=rates, random_state=0, return_info=True,
+    )
+    data = check_multimodal(X)  # raises if a sample had every modality missing
+    np.testing.assert_allclose((~data.mask).mean(0), [0.5, 0.3, 0.6])
+    np.testing.assert_array_equal(data.mask, info.mask)
+    assert data.mask.any(1).all()
+    for m, name in enumerate(X):
+        rows = X[name][~info.mask[:, m]]
+        assert np.isnan(rows).all()  # whole rows
+        assert not np.isnan(X[name][info.mask[:, m]]).any()
+    assert not np.isnan(y).any()  # the target comes from the complete features
+    both = (~data.mask[:, 0] & ~data.mask[:, 2]).mean()
+    assert 0.2 <= both <= 0.4
+
+    X, _ = make_multimodal_regression(200, 2, missing_rates=[0.0, 0.9], random_state=0)
+    np.testing.assert_allclose((~check_multimodal(X).mask).mean(0), [0.0, 0.9])
+
+
+def test_regression_random_state_makes_it_deterministic():
+    kwargs = dict(nonlinear=True, n_targets=2, missing_rates=0.2)
+    X1, y1 = make_multimodal_regression(60, 3, random_state=7, **kwargs)
+    X2, y2 = make_multimodal_regression(60, 3, random_state=np.random.RandomState(7), **kwargs)
+    np.testing.assert_array_equal(y1, y2)
+    for name in X1:
+        np.testing.assert_array_equal(X1[name], X2[name])  # NaN in the same places too
+    _, y3 = make_multimodal_regression(60, 3, random_state=8, **kwargs)
+    assert not np.allclose(y1, y3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(n_samples=0), ValueError, r"n_samples must be a positive int, got 0"),
+        (dict(n_targets=0), ValueError, r"n_targets must be a positive int, got 0"),
+        (dict(noise=-0.1), ValueError, r"noise must be a non-negative number, got -0.1"),
+        (
+            dict(n_informative=11),
+            ValueError,
+            r"n_informative of modality 'm0' \(11\) exceeds its n_features \(10\)",
+        ),
+        (
+            dict(modalities={"a": 3, "b": 8}, n_informative={"a": 4}),
+            ValueError,
+            r"n_informative of modality 'a' \(4\) exceeds its n_features \(3\)",
+        ),
+        (
+            dict(n_informative=-1),
+            ValueError,
+            r"n_informative of modality 'm0' must be a non-negative int, got -1",
+        ),
+        (dict(n_informative=2.5), ValueError, r"must be a non-negative int, got 2.5"),
+        (dict(n_informative={"z": 1}), ValueError, r"`n_informative` names unknown modalities"),
+        (dict(n_informative=[1, 2]), ValueError, r"`n_informative` has 2 values but there are 3"),
+        (dict(modalities=0), ValueError, r"`modalities` must be at least 1, got 0"),
+        (dict(missing_rates=1.0), ValueError, r"Missing rate of modality 'm0' must be in \[0, 1\)"),
+        (dict(missing_rates=0.9), ValueError, r"sum to more than n_modalities - 1 = 2"),
+        (dict(modalities=1, missing_rates=0.1), ValueError, r"A single modality cannot be"),
+    ],
+)
+def test_regression_generator_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make_multimodal_regression(**{"n_samples": 20, **kwargs})
 
 
 # ---------------------------------------------------------------------------
@@ -336,3 +530,145 @@ def test_fetch_multiple_features_reports_a_truncated_cache(tmp_path, uci_home):
     with pytest.raises(OSError, match=r"mfeat-zer holds an array of shape \(10, 47\); "
                        r"expected \(2000, 47\)"):
         fetch_multiple_features(data_home=tmp_path, download_if_missing=False)
+
+
+# ---------------------------------------------------------------------------
+# load_diabetes_multimodal
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scaled", [True, False])
+def test_load_diabetes_multimodal_splits_the_columns(scaled):
+    reference = load_diabetes(scaled=scaled)
+    bunch = load_diabetes_multimodal(scaled=scaled)
+    X = bunch.data
+    assert isinstance(X, MultimodalData)
+    assert bunch.modalities == list(X) == ["demographics", "serum"]
+    assert bunch.feature_names == {
+        "demographics": ["age", "sex", "bmi", "bp"],
+        "serum": ["s1", "s2", "s3", "s4", "s5", "s6"],
+    }
+    assert {k: v.shape for k, v in X.items()} == {"demographics": (442, 4), "serum": (442, 6)}
+    assert all(v.dtype == np.float64 for v in X.values())
+    np.testing.assert_array_equal(X["demographics"], reference.data[:, :4])
+    np.testing.assert_array_equal(X["serum"], reference.data[:, 4:])
+    assert bunch.target.dtype == np.float64
+    np.testing.assert_array_equal(bunch.target, reference.target)
+    assert "serum" in bunch.DESCR and "disease progression" in bunch.DESCR
+    X2, y2 = load_diabetes_multimodal(scaled=scaled, return_X_y=True)
+    np.testing.assert_array_equal(X2["serum"], X["serum"])
+    np.testing.assert_array_equal(y2, bunch.target)
+
+
+def test_load_diabetes_multimodal_raw_units():
+    X, _ = load_diabetes_multimodal(scaled=False, return_X_y=True)
+    assert set(np.unique(X["demographics"][:, 1])) == {1.0, 2.0}  # sex
+    assert 19 <= X["demographics"][:, 0].min() and X["demographics"][:, 0].max() <= 79  # age
+
+
+# ---------------------------------------------------------------------------
+# fetch_california_housing_multimodal
+# ---------------------------------------------------------------------------
+
+CALIFORNIA_SPLIT = {
+    "location": ["Latitude", "Longitude"],
+    "house": ["HouseAge", "AveRooms", "AveBedrms"],
+    "people": ["MedInc", "Population", "AveOccup"],
+}
+
+
+def _check_california(bunch, n_rows):
+    X = bunch.data
+    assert isinstance(X, MultimodalData)
+    assert bunch.modalities == list(X) == list(CALIFORNIA_SPLIT)
+    assert bunch.feature_names == CALIFORNIA_SPLIT
+    assert {k: v.shape for k, v in X.items()} == {
+        k: (n_rows, len(v)) for k, v in CALIFORNIA_SPLIT.items()
+    }
+    assert all(v.dtype == np.float64 for v in X.values())
+    assert bunch.target.shape == (n_rows,) and bunch.target.dtype == np.float64
+    assert bunch.target_names == ["MedHouseVal"]
+    assert "100,000 dollars" in bunch.DESCR
+
+
+def test_fetch_california_housing_multimodal_reads_the_csv(california_home, monkeypatch):
+    def no_fetch(**kwargs):
+        raise AssertionError("the CSV file is there: scikit-learn's fetcher must not be called")
+
+    monkeypatch.setattr(sklearn.datasets, "fetch_california_housing", no_fetch)
+    bunch = fetch_california_housing_multimodal(
+        data_home=california_home, download_if_missing=False
+    )
+    _check_california(bunch, 20640)
+    path = Path(california_home) / "california_housing.csv"
+    with open(path, newline="") as f:
+        header = next(csv.reader(f))
+    table = np.loadtxt(path, delimiter=",", skiprows=1)
+    column = {name: table[:, header.index(name)] for name in header}
+    for modality, names in CALIFORNIA_SPLIT.items():
+        for j, name in enumerate(names):
+            np.testing.assert_array_equal(bunch.data[modality][:, j], column[name])
+    np.testing.assert_array_equal(bunch.target, column["MedHouseVal"])
+    np.testing.assert_allclose(bunch.data["location"][0], [37.88, -122.23])
+    X, y = fetch_california_housing_multimodal(data_home=california_home, return_X_y=True)
+    np.testing.assert_array_equal(X["people"], bunch.data["people"])
+    np.testing.assert_array_equal(y, bunch.target)
+
+
+def test_fetch_california_housing_multimodal_falls_back_on_scikit_learn(monkeypatch, tmp_path):
+    names = ["MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup",
+             "Latitude", "Longitude"]
+    data = np.arange(40, dtype=np.float64).reshape(5, 8)
+    calls = []
+
+    def fake_fetch(*, data_home=None, download_if_missing=True, **kwargs):
+        calls.append((data_home, download_if_missing, kwargs))
+        return Bunch(data=data, target=np.arange(5) / 10, feature_names=names,
+                     target_names=["MedHouseVal"])
+
+    monkeypatch.setattr(sklearn.datasets, "fetch_california_housing", fake_fetch)
+    bunch = fetch_california_housing_multimodal(data_home=tmp_path, download_if_missing=False)
+    assert calls == [(tmp_path, False, {})]
+    _check_california(bunch, 5)
+    np.testing.assert_array_equal(bunch.data["location"], data[:, [6, 7]])
+    np.testing.assert_array_equal(bunch.data["house"], data[:, [1, 2, 3]])
+    np.testing.assert_array_equal(bunch.data["people"], data[:, [0, 4, 5]])
+    np.testing.assert_allclose(bunch.target, [0.0, 0.1, 0.2, 0.3, 0.4])
+
+
+def test_fetch_california_housing_multimodal_without_data_or_download(monkeypatch, tmp_path):
+    def offline(*, data_home=None, download_if_missing=True):
+        assert not download_if_missing
+        raise OSError("Data not found and `download_if_missing` is False")
+
+    monkeypatch.setattr(sklearn.datasets, "fetch_california_housing", offline)
+    with pytest.raises(OSError, match="download_if_missing"):
+        fetch_california_housing_multimodal(data_home=tmp_path, download_if_missing=False)
+
+
+def test_fetch_california_housing_multimodal_rejects_a_bad_csv(tmp_path):
+    path = tmp_path / "california_housing.csv"
+    path.write_text("MedInc,HouseAge,AveRooms,Population,AveOccup,Latitude,Longitude\n"
+                    "1,2,3,4,5,6,7\n")
+    with pytest.raises(ValueError, match=r"california_housing.csv lacks the columns "
+                       r"\['AveBedrms', 'MedHouseVal'\]; its columns: \['MedInc'"):
+        fetch_california_housing_multimodal(data_home=tmp_path)
+    header = "MedHouseVal,Longitude,Latitude,AveOccup,Population,AveBedrms,AveRooms,HouseAge,MedInc"
+    path.write_text(f"{header}\n1,2,3,4,5,6,7,8,nine\n")
+    with pytest.raises(ValueError, match=r"Could not parse .*california_housing.csv"):
+        fetch_california_housing_multimodal(data_home=tmp_path)
+    path.write_text(f"{header}\n1,2,3,4,5,6,7,8\n")
+    with pytest.raises(ValueError, match=r"has rows of 8 values but 9 columns in its header"):
+        fetch_california_housing_multimodal(data_home=tmp_path)
+    path.write_text(f"{header}\n")
+    with pytest.raises(ValueError, match=r"has a header but no rows of data"):
+        fetch_california_housing_multimodal(data_home=tmp_path)
+    path.write_text("")
+    with pytest.raises(ValueError, match=r"is empty: expected a header row"):
+        fetch_california_housing_multimodal(data_home=tmp_path)
+    # Columns in any order.
+    path.write_text(f"{header}\n1,2,3,4,5,6,7,8,9\n0.5,2,3,4,5,6,7,8,9\n")
+    X, y = fetch_california_housing_multimodal(data_home=tmp_path, return_X_y=True)
+    np.testing.assert_array_equal(y, [1.0, 0.5])
+    np.testing.assert_array_equal(X["location"], [[3, 2], [3, 2]])
+    np.testing.assert_array_equal(X["people"], [[9, 5, 4], [9, 5, 4]])

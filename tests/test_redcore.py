@@ -215,7 +215,7 @@ def test_loss_terms_by_hand_on_a_tiny_module():
     torch.testing.assert_close(terms["loss_kl"], kl)
     torch.testing.assert_close(terms["loss_mse"], (module.eta * mse).sum())
     torch.testing.assert_close(terms["loss"], ce + module.gamma * kl + (module.eta * mse).sum())
-    torch.testing.assert_close(terms["logits"], module.joint_decoder(joint))
+    torch.testing.assert_close(terms["output"], module.joint_decoder(joint))
 
 
 def test_missing_content_changes_no_loss_term_and_no_prediction():

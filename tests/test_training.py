@@ -94,7 +94,7 @@ def test_valid_loss_is_the_objective_on_the_validation_split(cls):
         for _ in range(draws):
             terms = module.losses(module.encode(batch), yb, None, batch.mask)
             values.append(terms.get("objective", terms["loss"]).item())
-        acc = (terms["logits"].argmax(1) == yb).double().mean().item()
+        acc = (terms["output"].argmax(1) == yb).double().mean().item()
     # the last epoch is the best one, so the weights are those it was measured with
     assert int(np.argmin(clf.history_[:, "valid_loss"])) == len(clf.history_) - 1
     # one draw of the same distribution (RAML), or exactly the objective (the others)

@@ -1,31 +1,40 @@
 """Mean fusion: the average of the present modalities' embeddings.
 
-The example of "Writing a method": a complete skmm method in one file. Saved
-as ``skmm/mean_fusion.py`` it is found by :func:`skmm.utils.all_estimators`,
-checked by ``tests/test_common.py`` and offered by ``skmm benchmark``.
+The example of "Writing a method": a complete skmm method in one file, for
+classes and for continuous targets. Saved as ``skmm/mean_fusion.py`` it is
+found by :func:`skmm.utils.all_estimators`, checked by ``tests/test_common.py``
+and offered by ``skmm benchmark``.
 """
 
 from numbers import Integral
 
 import torch
-import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from skmm.base import MultimodalClassifierBase, MultimodalModule, build_encoders, fill_doc, take
+from skmm.base import (
+    MultimodalBase,
+    MultimodalClassifierBase,
+    MultimodalModule,
+    MultimodalRegressorBase,
+    build_encoders,
+    fill_doc,
+    take,
+)
 from skmm.nn import masked_row_sum
 
-__all__ = ["MeanFusionClassifier"]
+__all__ = ["MeanFusionClassifier", "MeanFusionRegressor"]
 
 
 class MeanFusionModule(MultimodalModule):
     """Encoders, one projection per modality to a shared width, mean over the present ones."""
 
-    def __init__(self, encoders, width, n_classes):
+    def __init__(self, encoders, width, n_outputs, task):
         super().__init__()
         self.encoders = encoders
         self.projections = nn.ModuleList(nn.Linear(e.out_features, width) for e in encoders)
-        self.head = nn.Linear(width, n_classes)
+        self.head = nn.Linear(width, n_outputs)  # class logits or target values
+        self.task = task  # its per-row loss: cross-entropy or squared error
 
     def encode(self, batch):
         # once per batch: the per-modality embeddings, (b, M, width)
@@ -39,49 +48,26 @@ class MeanFusionModule(MultimodalModule):
             dim=1,
         )
 
-    def _logits(self, encoded, rows, mask):
+    def _output(self, encoded, rows, mask):
         # h = sum_m delta_m e_m / sum_m delta_m, for any rows and presence patterns
         total = masked_row_sum(encoded, rows, mask)
         return self.head(total / mask.sum(1, keepdim=True).to(total.dtype))
 
-    def logits(self, encoded, mask):
-        return self._logits(encoded, None, mask)
+    def output(self, encoded, mask):
+        return self._output(encoded, None, mask)
 
     def losses(self, encoded, y, rows, mask):
-        logits = self._logits(encoded, rows, mask)
-        return {"loss": F.cross_entropy(logits, take(y, rows)), "logits": logits}
+        output = self._output(encoded, rows, mask)
+        return {"loss": self.task(output, take(y, rows)).mean(), "output": output}
 
 
-@fill_doc
-class MeanFusionClassifier(MultimodalClassifierBase):
-    """Mean fusion: a linear classifier on the mean of the present modalities' embeddings.
-
-    Parameters
-    ----------
-    width : int, default=64
-        Width of the shared embedding space.
-    augment : {"all", "random"} or None, default=None
-        Missing-pattern augmentation per batch.
-    {common}
-
-    Attributes
-    ----------
-    {attributes}
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rng = np.random.RandomState(0)
-    >>> y = rng.randint(0, 2, 60)
-    >>> X = {"a": y[:, None] + rng.randn(60, 3), "b": rng.randn(60, 2)}
-    >>> MeanFusionClassifier(max_epochs=5, random_state=0).fit(X, y).predict(X).shape
-    (60,)
-    """
+class _MeanFusion:
+    """The method's parameters and module, for both tasks."""
 
     _parameter_constraints = {
-        **MultimodalClassifierBase._parameter_constraints,
+        **MultimodalBase._parameter_constraints,
         "width": [Interval(Integral, 1, None, closed="left")],
-        "augment": MultimodalClassifierBase._AUGMENT,
+        "augment": MultimodalBase._AUGMENT,
     }
 
     def __init__(
@@ -131,6 +117,60 @@ class MeanFusionClassifier(MultimodalClassifierBase):
         self.callbacks = callbacks
         self.verbose = verbose
 
-    def _build_module(self, feature_shapes, n_classes):
+    def _build_module(self, feature_shapes, n_outputs, task):
         encoders = build_encoders(self.encoders, feature_shapes, self.hidden_sizes)
-        return MeanFusionModule(encoders, self.width, n_classes)
+        return MeanFusionModule(encoders, self.width, n_outputs, task)
+
+
+@fill_doc
+class MeanFusionClassifier(_MeanFusion, MultimodalClassifierBase):
+    """Mean fusion: a linear classifier on the mean of the present modalities' embeddings.
+
+    Parameters
+    ----------
+    width : int, default=64
+        Width of the shared embedding space.
+    augment : {"all", "random"} or None, default=None
+        Missing-pattern augmentation per batch.
+    {common}
+
+    Attributes
+    ----------
+    {attributes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.RandomState(0)
+    >>> y = rng.randint(0, 2, 60)
+    >>> X = {"a": y[:, None] + rng.randn(60, 3), "b": rng.randn(60, 2)}
+    >>> MeanFusionClassifier(max_epochs=5, random_state=0).fit(X, y).predict(X).shape
+    (60,)
+    """
+
+
+@fill_doc
+class MeanFusionRegressor(_MeanFusion, MultimodalRegressorBase):
+    """Mean fusion: a linear regressor on the mean of the present modalities' embeddings.
+
+    Parameters
+    ----------
+    width : int, default=64
+        Width of the shared embedding space.
+    augment : {"all", "random"} or None, default=None
+        Missing-pattern augmentation per batch.
+    {common}
+
+    Attributes
+    ----------
+    {attributes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.RandomState(0)
+    >>> X = {"a": rng.randn(60, 3), "b": rng.randn(60, 2)}
+    >>> y = X["a"][:, 0] - X["b"][:, 1]
+    >>> MeanFusionRegressor(max_epochs=5, random_state=0).fit(X, y).predict(X).shape
+    (60,)
+    """

@@ -18,6 +18,7 @@ from skmm.nn.functional import (
     masked_row_sum,
     missing_patterns,
 )
+from skmm.nn.tasks import Classification, Regression
 
 __all__ = [
     "MLPEncoder",
@@ -30,4 +31,6 @@ __all__ = [
     "expand_patterns",
     "masked_row_sum",
     "missing_patterns",
+    "Classification",
+    "Regression",
 ]
