@@ -8,23 +8,35 @@
   masking rate, missing rate), the paper's Tables II and III.
 * :func:`robustness_report` runs the whole protocol for several estimators:
   missing patterns, noise per modality, fit time and RCML's conflictive test.
-* :func:`calibration_scores` gives the expected calibration error
-  (:func:`expected_calibration_error`) under every missing pattern, and
-  :func:`removal_violations` how often confidence *rises* when a modality is
-  removed ("Calibrating Multimodal Learning", Ma et al., ICML 2023).
+* :func:`calibration_scores` gives calibration under every missing pattern:
+  for a classifier the expected calibration error
+  (:func:`expected_calibration_error`), for a regressor with
+  ``predict(X, return_std=True)`` the coverage of its predictive interval
+  (:func:`interval_coverage`) and its Gaussian negative log-likelihood
+  (:func:`gaussian_nll`); :func:`removal_violations` counts how often a
+  classifier's confidence *rises* when a modality is removed ("Calibrating
+  Multimodal Learning", Ma et al., ICML 2023). These five live in
+  :mod:`skmm.calibration` and are re-exported here.
+
+Every function works for classifiers and regressors alike (detected with
+:func:`sklearn.base.is_classifier` / :func:`~sklearn.base.is_regressor`,
+looking through Pipelines and fitted searches): the default score is the
+estimator's own ``score``, accuracy for classifiers and R² for regressors.
+Only RCML's conflictive test and :func:`removal_violations` need classes.
 
 Tables are pandas DataFrames when pandas is installed, else dicts of numpy
 arrays with the same columns; the plotting functions of
-:mod:`skmm.plotting` take either. This module imports numpy and scikit-learn
-only (never torch); it works with any fitted estimator or Pipeline that
-accepts skmm's inputs.
+:mod:`skmm.plotting` take either. A DataFrame's ``attrs["scoring"]`` names
+the metric of its ``score`` column (``"accuracy"``, ``"r2"``, the scoring
+string given), which the plots use as axis label. This module imports numpy,
+scipy and scikit-learn only (never torch); it works with any fitted estimator
+or Pipeline that accepts skmm's inputs.
 """
 
-import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import ClassifierMixin, RegressorMixin, clone, is_classifier, is_regressor
 from sklearn.metrics import check_scoring
 from sklearn.utils import _safe_indexing
 
@@ -36,12 +48,24 @@ from skmm._data import (
     restore_like,
 )
 from skmm.augmentation import _check_patterns, presence_patterns
+
+# The calibration metrics live in skmm.calibration, which imports this module's
+# helpers inside its functions; re-exported here, where they were first.
+from skmm.calibration import (
+    calibration_scores,
+    expected_calibration_error,
+    gaussian_nll,
+    interval_coverage,
+    removal_violations,
+)
 from skmm.corruption import KeepModalities
 
 __all__ = [
     "calibration_scores",
     "corruption_scores",
     "expected_calibration_error",
+    "gaussian_nll",
+    "interval_coverage",
     "missing_pattern_scores",
     "removal_violations",
     "robustness_report",
@@ -63,10 +87,26 @@ def _pandas():
     return pandas
 
 
-def _make_table(columns):
+def _make_table(columns, scoring=None):
+    """A DataFrame (or a dict of arrays without pandas) of ``columns``.
+
+    ``scoring``: the name of the metric in the ``score`` column, kept in the
+    DataFrame's ``attrs["scoring"]`` (the plots' axis label).
+    """
     columns = {k: _column(v) for k, v in columns.items()}
     pd = _pandas()
-    return columns if pd is None else pd.DataFrame(columns)
+    if pd is None:
+        return columns
+    table = pd.DataFrame(columns)
+    if scoring is not None and "score" in table.columns:
+        table.attrs["scoring"] = scoring
+    return table
+
+
+def _scoring_label(table):
+    """The metric named by a table's ``attrs["scoring"]``, or ``None``."""
+    label = getattr(table, "attrs", {}).get("scoring")
+    return label if isinstance(label, str) else None
 
 
 def _column(values):
@@ -129,6 +169,36 @@ def _final_estimator(estimator):
     while hasattr(estimator, "steps"):
         estimator = estimator.steps[-1][1]
     return estimator
+
+
+def _task(estimator):
+    """``"classifier"``, ``"regressor"`` or ``None`` (neither, or unknown).
+
+    Looks through Pipelines and fitted searches to the final estimator.
+    """
+    for est in (estimator, _final_estimator(estimator)):
+        try:
+            if is_regressor(est):
+                return "regressor"
+            if is_classifier(est):
+                return "classifier"
+        except (AttributeError, TypeError):  # no scikit-learn tags: a duck-typed model
+            kind = getattr(est, "_estimator_type", None)
+            if kind in ("classifier", "regressor"):
+                return kind
+    return None
+
+
+def _scoring_name(estimator, scoring):
+    """What the ``score`` column measures: ``"accuracy"``, ``"r2"``, a scoring string.
+
+    ``None`` when unknown (a callable) or when there is no single ``score``
+    column (several metrics).
+    """
+    if scoring is None:  # the estimator's score: named when it is scikit-learn's
+        method = getattr(type(_final_estimator(estimator)), "score", None)
+        return {ClassifierMixin.score: "accuracy", RegressorMixin.score: "r2"}.get(method)
+    return scoring if isinstance(scoring, str) else None
 
 
 class _Input:
@@ -207,19 +277,21 @@ def missing_pattern_scores(estimator, X, y, patterns="all", scoring=None, modali
     Parameters
     ----------
     estimator : estimator object
-        A fitted estimator (or Pipeline) that accepts ``X``.
+        A fitted classifier or regressor (or Pipeline) that accepts ``X``.
     X : dict, MultimodalData, array-like or DataFrame
         Test data: modalities, or flat data split by ``modalities``.
-    y : array-like of shape (n_samples,)
-        True labels.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True labels (classifier) or targets (regressor).
     patterns : "all" or list of tuple of str, default="all"
         ``"all"``: the ``2**M - 1`` non-empty subsets of the modalities,
         ordered by size (the full set last). Or the patterns to score, each a
         tuple of modality names.
     scoring : str, callable, list, dict or None, default=None
-        Anything :func:`sklearn.metrics.check_scoring` accepts; ``None`` uses
-        ``estimator.score``. With several metrics the table has one column
-        ``score_<name>`` per metric instead of ``score``.
+        Anything :func:`sklearn.metrics.check_scoring` accepts, e.g.
+        ``"f1_macro"`` or ``"neg_mean_absolute_error"``; ``None`` uses
+        ``estimator.score`` (accuracy for classifiers, R² for regressors).
+        With several metrics the table has one column ``score_<name>`` per
+        metric instead of ``score``.
     modalities : dict, default=None
         Column spec that splits a flat ``X`` (array or DataFrame) into the
         modalities to act on, as on the estimators: name -> column indices,
@@ -234,9 +306,11 @@ def missing_pattern_scores(estimator, X, y, patterns="all", scoring=None, modali
     table : pandas.DataFrame or dict of ndarray
         One row per pattern, with columns ``pattern`` (tuple of names),
         ``n_present`` (its size), ``n_samples`` (samples scored) and
-        ``score``. A DataFrame when pandas is installed, else a dict of
-        arrays. :func:`summarize_by_size` turns it into the summary by number
-        of present modalities plus the average over all patterns;
+        ``score``. A DataFrame when pandas is installed (its
+        ``attrs["scoring"]`` names the metric when known: ``"accuracy"``,
+        ``"r2"`` or the ``scoring`` string), else a dict of arrays.
+        :func:`summarize_by_size` turns it into the summary by number of
+        present modalities plus the average over all patterns;
         :func:`skmm.plotting.plot_pattern_scores` plots it.
 
     See Also
@@ -262,6 +336,20 @@ def missing_pattern_scores(estimator, X, y, patterns="all", scoring=None, modali
     6  (a, b, c)          3         60
     >>> summarize_by_size(table)["n_patterns"].tolist()
     [3, 3, 1, 7]
+
+    A regressor on flat data, split into modalities by a column spec, is
+    scored by R² (its ``score``):
+
+    >>> from sklearn.ensemble import HistGradientBoostingRegressor
+    >>> target = X["a"].sum(1) + 0.1 * rng.randn(60)
+    >>> flat = np.hstack([X["a"], X["b"]])
+    >>> reg = HistGradientBoostingRegressor(max_iter=20).fit(flat, target)
+    >>> table = missing_pattern_scores(reg, flat, target,
+    ...                                modalities={"a": [0, 1], "b": [2, 3]})
+    >>> table["pattern"].tolist(), table.attrs["scoring"]
+    ([('a',), ('b',), ('a', 'b')], 'r2')
+    >>> bool(table["score"].iloc[0] > 0.8 > 0.1 > table["score"].iloc[1])  # "b" is noise
+    True
     """
     inp = _Input(X, estimator, modalities)
     if len(inp.names) == 1:
@@ -288,7 +376,7 @@ def missing_pattern_scores(estimator, X, y, patterns="all", scoring=None, modali
         results.append(result)
     keys = list(dict.fromkeys(k for r in results for k in r))
     table = {k: [r.get(k, np.nan) for r in results] for k in keys}
-    return _make_table(table)
+    return _make_table(table, _scoring_name(estimator, scoring))
 
 
 def summarize_by_size(table):
@@ -333,7 +421,12 @@ def summarize_by_size(table):
     out = {k: _column(v) for k, v in summary.items()}
     out["n_present"] = np.array(summary["n_present"], dtype=object)
     pd = _pandas()
-    return out if pd is None else pd.DataFrame(out)
+    if pd is None:
+        return out
+    out = pd.DataFrame(out)
+    if _scoring_label(table) is not None and "score" in out.columns:
+        out.attrs["scoring"] = _scoring_label(table)
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -356,11 +449,11 @@ def corruption_scores(
     Parameters
     ----------
     estimator : estimator object
-        A fitted estimator (or Pipeline) that accepts ``X``.
+        A fitted classifier or regressor (or Pipeline) that accepts ``X``.
     X : dict, MultimodalData, array-like or DataFrame
         Clean test data: modalities, or flat data split by ``modalities``.
-    y : array-like of shape (n_samples,)
-        True labels.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True labels (classifier) or targets (regressor).
     corruption : transformer
         E.g. ``GaussianNoise(targets="image", random_state=0)``,
         ``FeatureMasking()``, ``ModalityDropout()``. With an int
@@ -386,7 +479,8 @@ def corruption_scores(
     table : pandas.DataFrame or dict of ndarray
         One row per value: columns ``param_name`` (the value) and ``score``
         (or ``score_<name>`` per metric). A DataFrame when pandas is
-        installed, else a dict of arrays;
+        installed (``attrs["scoring"]`` as in :func:`missing_pattern_scores`),
+        else a dict of arrays;
         :func:`skmm.plotting.plot_robustness_curve` plots it.
 
     Examples
@@ -418,7 +512,7 @@ def corruption_scores(
         _append(table, {param_name: value, **score(inp.back(Xc, rows), y)})
     if not table:
         raise ValueError("values is empty: give at least one parameter value.")
-    return _make_table(table)
+    return _make_table(table, _scoring_name(estimator, scoring))
 
 
 
@@ -507,17 +601,19 @@ def robustness_report(
     :class:`~skmm.GaussianNoise`, Table II) and, with ``conflictive``, on the
     conflictive test set of RCML (``skmm.corruption.make_conflictive``).
     ``skmm benchmark``, the examples and the benchmark scripts all call this.
+    Classifiers and regressors alike: the default score is each estimator's
+    ``score`` (accuracy, R²); the conflictive test needs classes.
 
     Parameters
     ----------
     estimators : dict, list or estimator
-        Name -> unfitted estimator (or Pipeline); a list or a single estimator
-        is named by class. Each is cloned, so the objects passed are left
-        unfitted.
+        Name -> unfitted classifier or regressor (or Pipeline); a list or a
+        single estimator is named by class. Each is cloned, so the objects
+        passed are left unfitted.
     X_train, y_train : dict, MultimodalData, array-like or DataFrame; array-like
-        Training data (missing modalities as NaN rows) and labels.
+        Training data (missing modalities as NaN rows) and labels or targets.
     X_test, y_test : dict, MultimodalData, array-like or DataFrame; array-like
-        Test data and labels.
+        Test data and labels or targets.
     modalities : dict, default=None
         Column spec of flat test data, as in :func:`missing_pattern_scores`;
         ``None`` finds the spec each model uses.
@@ -537,9 +633,13 @@ def robustness_report(
         RCML's conflictive-view protocol: ``True`` or a dict of keyword
         arguments of ``skmm.corruption.make_conflictive`` (its
         ``random_state`` defaults to ``random_state``); ``None`` skips it.
+        It swaps samples between classes, so it is for classifiers only: a
+        regressor among ``estimators`` raises a ``ValueError`` (before any
+        fit).
     scoring : str, callable, list, dict or None, default=None
-        As in :func:`missing_pattern_scores`; ``None`` uses each estimator's
-        ``score`` (accuracy for classifiers).
+        As in :func:`missing_pattern_scores`, e.g.
+        ``"neg_mean_absolute_error"``; ``None`` uses each estimator's
+        ``score`` (accuracy for classifiers, R² for regressors).
     random_state : int, default=0
         Seeds the noise (the same draws for every estimator) and the
         conflictive test set. The estimators keep their own ``random_state``.
@@ -552,8 +652,10 @@ def robustness_report(
     Returns
     -------
     report : dict
-        Tables (pandas DataFrames when pandas is installed, else dicts of
-        arrays), each with a first column ``estimator``:
+        Tables (pandas DataFrames when pandas is installed, their
+        ``attrs["scoring"]`` naming the metric when the estimators share a
+        known one, else dicts of arrays), each with a first column
+        ``estimator``:
 
         * ``"missing_patterns"``: the columns of
           :func:`missing_pattern_scores`, one row per estimator and pattern;
@@ -587,6 +689,16 @@ def robustness_report(
     [('a',), ('b',), ('a', 'b')]
     >>> report["noise"][["estimator", "modality", "std"]].values.tolist()
     [['late', 'a', 0.0], ['late', 'a', 1.0], ['late', 'b', 0.0], ['late', 'b', 1.0]]
+
+    Regressors are scored by R², here on flat data split by a column spec:
+
+    >>> from sklearn.ensemble import HistGradientBoostingRegressor
+    >>> flat, target = np.hstack([X["a"], X["b"]]), X["a"].sum(1)
+    >>> report = robustness_report(HistGradientBoostingRegressor(max_iter=20), flat,
+    ...                            target, flat, target, noise_levels=[0, 1],
+    ...                            modalities={"a": [0, 1], "b": [2, 3, 4]}, progress=False)
+    >>> report["missing_patterns"].attrs["scoring"]
+    'r2'
     """
     import time
 
@@ -601,6 +713,15 @@ def robustness_report(
             f"{conflictive!r}."
         )
     levels = [] if noise_levels is None else [float(v) for v in noise_levels]
+    if conflictive is not None:
+        regressors = [name for name, est in named.items() if _task(est) == "regressor"]
+        if regressors:
+            raise ValueError(
+                f"conflictive= is RCML's conflictive test, which swaps modalities between "
+                f"samples of different classes: it needs classifiers, and {regressors} "
+                f"{'is a regressor' if len(regressors) == 1 else 'are regressors'}. "
+                "Pass conflictive=None for regression."
+            )
     if preprocess is not None:
         pre = clone(preprocess).fit(X_train, y_train)
         X_train, X_test = pre.transform(X_train), pre.transform(X_test)
@@ -658,199 +779,14 @@ def robustness_report(
     finally:
         if bar is not None:
             bar.close()
+    names = {_scoring_name(est, scoring) for est in fitted.values()}
+    label = names.pop() if len(names) == 1 else None  # None: unknown, or differing metrics
     report = {}
     for key, rows in tables.items():
         if rows:
             keys = list(dict.fromkeys(k for r in rows for k in r))
-            report[key] = _make_table({k: [r.get(k, np.nan) for r in rows] for k in keys})
+            table = {k: [r.get(k, np.nan) for r in rows] for k in keys}
+            report[key] = _make_table(table, None if key == "fit_time" else label)
     if return_estimators:
         report["estimators"] = fitted
     return report
-
-
-# ---------------------------------------------------------------------------
-# Calibration
-# ---------------------------------------------------------------------------
-
-
-def expected_calibration_error(y_true, y_proba, *, classes=None, n_bins=15):
-    """Expected calibration error of the top-label confidence.
-
-    The predictions are binned by confidence ``max_k p_k`` into ``n_bins``
-    equal-width bins ``(i / n_bins, (i + 1) / n_bins]`` (a confidence of 0
-    goes to the first), and ``ECE = sum_b |B_b| / n * |acc(B_b) - conf(B_b)|``
-    (Guo et al., "On Calibration of Modern Neural Networks", ICML 2017).
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    y_proba : array-like of shape (n_samples, n_classes)
-        Predicted probabilities.
-    classes : array-like of shape (n_classes,), default=None
-        The label of each column of ``y_proba`` (an estimator's ``classes_``);
-        ``None``: ``0 .. n_classes - 1``.
-    n_bins : int, default=15
-        Number of confidence bins.
-
-    Returns
-    -------
-    float
-        In ``[0, 1]``; 0 for a perfectly calibrated predictor.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmm.evaluation import expected_calibration_error
-    >>> proba = np.array([[0.9, 0.1], [0.9, 0.1], [0.2, 0.8], [0.4, 0.6]])
-    >>> round(expected_calibration_error([0, 1, 1, 1], proba, n_bins=10), 3)
-    0.35
-    """
-    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
-    y_true = np.asarray(y_true)
-    y_proba = np.asarray(y_proba, dtype=np.float64)
-    if y_proba.ndim != 2 or y_proba.shape[0] != y_true.shape[0]:
-        raise ValueError(
-            f"y_proba must have shape (n_samples, n_classes) with n_samples={y_true.shape[0]}, "
-            f"got {y_proba.shape}."
-        )
-    classes = np.arange(y_proba.shape[1]) if classes is None else np.asarray(classes)
-    if classes.shape != (y_proba.shape[1],):
-        raise ValueError(
-            f"classes has {classes.size} labels but y_proba has {y_proba.shape[1]} columns."
-        )
-    confidence = y_proba.max(1)
-    correct = (classes[y_proba.argmax(1)] == y_true).astype(np.float64)
-    bins = np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
-    count = np.bincount(bins, minlength=n_bins)
-    n_correct = np.bincount(bins, correct, minlength=n_bins)
-    gap = np.abs(n_correct - np.bincount(bins, confidence, minlength=n_bins))
-    return float(gap.sum() / max(count.sum(), 1))
-
-
-def calibration_scores(estimator, X, y, *, patterns="all", n_bins=15):
-    """Expected calibration error, accuracy and confidence under every missing pattern.
-
-    Runs :func:`missing_pattern_scores` (same patterns, same handling of
-    samples already missing modalities) with three metrics: the expected
-    calibration error of ``predict_proba`` (:func:`expected_calibration_error`),
-    the accuracy and the mean top-label confidence.
-
-    Parameters
-    ----------
-    estimator : estimator object
-        A fitted classifier (or Pipeline) with ``predict_proba`` and ``classes_``.
-    X : dict, MultimodalData, array-like or DataFrame
-        Test data (see :func:`missing_pattern_scores`).
-    y : array-like of shape (n_samples,)
-        True labels.
-    patterns : "all" or list of tuple of str, default="all"
-        As in :func:`missing_pattern_scores`.
-    n_bins : int, default=15
-        Confidence bins of the ECE.
-
-    Returns
-    -------
-    table : pandas.DataFrame or dict of ndarray
-        One row per pattern: ``pattern``, ``n_present``, ``n_samples``,
-        ``score_ece``, ``score_accuracy`` (of the top-label prediction, the
-        argmax of ``predict_proba``) and ``score_confidence``.
-        :func:`summarize_by_size` averages it by number of present
-        modalities.
-
-    See Also
-    --------
-    removal_violations : Does confidence rise when a modality is removed?
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmm import LateFusionClassifier
-    >>> from skmm.evaluation import calibration_scores
-    >>> rng = np.random.RandomState(0)
-    >>> y = np.tile([0, 1], 30)
-    >>> X = {"a": y[:, None] + 0.5 * rng.randn(60, 2), "b": rng.randn(60, 2)}
-    >>> clf = LateFusionClassifier(hidden_sizes=(8,), max_epochs=5, random_state=0).fit(X, y)
-    >>> table = calibration_scores(clf, X, y)
-    >>> list(table.columns)
-    ['pattern', 'n_present', 'n_samples', 'score_ece', 'score_accuracy', 'score_confidence']
-    """
-    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
-
-    def scores(est, X, y):
-        # one forward pass per pattern for the three columns (a dict of scorers would
-        # run predict_proba twice and predict once)
-        proba = np.asarray(est.predict_proba(X))
-        return {
-            "ece": expected_calibration_error(y, proba, classes=est.classes_, n_bins=n_bins),
-            "accuracy": float(np.mean(est.classes_[proba.argmax(1)] == np.asarray(y))),
-            "confidence": float(proba.max(1).mean()),
-        }
-
-    return missing_pattern_scores(estimator, X, y, patterns=patterns, scoring=scores)
-
-
-def removal_violations(estimator, X, *, tol=0.0):
-    """How often confidence rises when one modality is removed.
-
-    "Calibrating Multimodal Learning" (Ma et al., ICML 2023) asks that a
-    classifier's confidence never increase when a modality is removed (less
-    information should not make it surer). For every sample and every
-    modality present in it (with at least one other modality present), the
-    modality is set missing and the top-label confidence ``max_k p_k`` is
-    compared with the confidence on the sample as given: a *violation* is a
-    rise by more than ``tol``.
-
-    Parameters
-    ----------
-    estimator : estimator object
-        A fitted classifier (or Pipeline) with ``predict_proba``.
-    X : dict, MultimodalData, array-like or DataFrame
-        Test data (see :func:`missing_pattern_scores` for a flat array).
-    tol : float, default=0.0
-        Rises up to ``tol`` are not counted.
-
-    Returns
-    -------
-    table : pandas.DataFrame or dict of ndarray
-        One row per removed modality, then a row ``removed="all"``: columns
-        ``removed``, ``n_cases`` (the (sample, modality) cases),
-        ``n_violations`` and ``violation_rate`` (their ratio; NaN without
-        cases). The last row's rate is the paper's violation rate.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmm import LateFusionClassifier
-    >>> from skmm.evaluation import removal_violations
-    >>> rng = np.random.RandomState(0)
-    >>> y = np.tile([0, 1], 30)
-    >>> X = {"a": y[:, None] + 0.5 * rng.randn(60, 2), "b": rng.randn(60, 2)}
-    >>> clf = LateFusionClassifier(hidden_sizes=(8,), max_epochs=5, random_state=0).fit(X, y)
-    >>> table = removal_violations(clf, X)
-    >>> table["removed"].tolist(), table["n_cases"].tolist()
-    (['a', 'b', 'all'], [60, 60, 120])
-    """
-    if not isinstance(tol, numbers.Real) or not tol >= 0:
-        raise ValueError(f"tol must be a non-negative number, got {tol!r}.")
-    inp = _Input(X, estimator)
-    confidence = np.asarray(estimator.predict_proba(X)).max(1)
-    several = inp.mask.sum(1) > 1
-    table = {"removed": [], "n_cases": [], "n_violations": []}
-    for m, name in enumerate(inp.names):
-        rows = np.flatnonzero(inp.mask[:, m] & several)
-        n_viol = 0
-        if rows.size:
-            others = [n for n in inp.names if n != name]
-            Xr = KeepModalities(others).corrupt(inp.mm[rows])
-            reduced = np.asarray(estimator.predict_proba(inp.back(Xr, rows))).max(1)
-            n_viol = int((reduced > confidence[rows] + tol).sum())
-        _append(table, {"removed": name, "n_cases": int(rows.size), "n_violations": n_viol})
-    _append(table, {"removed": "all", "n_cases": sum(table["n_cases"]),
-                    "n_violations": sum(table["n_violations"])})
-    cases = np.asarray(table["n_cases"], dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        table["violation_rate"] = list(np.asarray(table["n_violations"]) / cases)
-    return _make_table(table)

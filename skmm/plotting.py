@@ -7,7 +7,7 @@ imported when a function is called. Every function draws on the given ``ax``
 
 import numpy as np
 
-from skmm.evaluation import _columns, _score_columns
+from skmm.evaluation import _columns, _score_columns, _scoring_label
 
 __all__ = [
     "plot_eta_history",
@@ -37,6 +37,12 @@ def _axes(ax):
     return ax
 
 
+def _y_label(table, score):
+    """The metric's name for the ``score`` column when the table knows it, else the column."""
+    label = _scoring_label(table) if score == "score" else None
+    return score if label is None else label
+
+
 def _score_column(cols, score):
     if score is None:
         names = _score_columns(cols)
@@ -60,7 +66,9 @@ def plot_robustness_curve(table, x=None, score=None, *, ax=None, label=None, **k
     x : str, default=None
         Column of the corruption level; ``None`` takes the first column.
     score : str, default=None
-        Score column; ``None`` takes the only one (``"score"``).
+        Score column; ``None`` takes the only one (``"score"``). The y axis
+        is labelled by the column, or for ``"score"`` by the metric the
+        table's ``attrs["scoring"]`` names (``"accuracy"``, ``"r2"``, ...).
     ax : matplotlib Axes, default=None
         Where to draw; a new figure when ``None``. Call again with the same
         ``ax`` and another ``label`` to compare estimators.
@@ -90,7 +98,7 @@ def plot_robustness_curve(table, x=None, score=None, *, ax=None, label=None, **k
     kwargs.setdefault("marker", "o")
     ax.plot(cols[x], cols[score], label=label, **kwargs)
     ax.set_xlabel(x)
-    ax.set_ylabel(score)
+    ax.set_ylabel(_y_label(table, score))
     if label is not None:
         ax.legend()
     return ax
@@ -112,7 +120,8 @@ def plot_pattern_scores(table, score=None, *, ax=None, sort=False, **kwargs):
     table : pandas.DataFrame or dict of arrays
         The output of :func:`skmm.evaluation.missing_pattern_scores`.
     score : str, default=None
-        Score column; ``None`` takes the only one (``"score"``).
+        Score column; ``None`` takes the only one (``"score"``). The y axis
+        is labelled as in :func:`plot_robustness_curve`.
     ax : matplotlib Axes, default=None
         Where to draw; a new figure when ``None``.
     sort : bool, default=False
@@ -165,7 +174,7 @@ def plot_pattern_scores(table, score=None, *, ax=None, sort=False, **kwargs):
     ax.set_xticks(positions)
     ax.set_xticklabels([labels[i] for i in order], rotation=45 if len(labels) > 7 else 0)
     ax.set_xlabel("present modalities")
-    ax.set_ylabel(score)
+    ax.set_ylabel(_y_label(table, score))
     return ax
 
 
@@ -187,7 +196,12 @@ def plot_robustness_report(report, *, title=None, score=None, figure=None):
     Top row: one bar chart of missing-pattern scores per estimator, bars
     coloured by the number of present modalities (with a legend). Bottom
     row: one panel per noisy modality, a curve per estimator (with a
-    legend). Each row has exactly as many panels as it needs.
+    legend). Each row has exactly as many panels as it needs. The y axes
+    name the metric (``attrs["scoring"]`` of the report's DataFrames:
+    ``"accuracy"`` for classifiers, ``"r2"`` for regressors, or the
+    ``scoring`` given; the score column of dict tables) and span ``[0, 1]``
+    when every score lies in it, else fit the scores (a negative R², a
+    ``"neg_mean_absolute_error"``).
 
     Parameters
     ----------
@@ -217,6 +231,8 @@ def plot_robustness_report(report, *, title=None, score=None, figure=None):
     >>> fig = plot_robustness_report(report, title="toy data")
     >>> [len(sub.axes) for sub in fig.subfigs], fig._suptitle.get_text()
     ([1, 1], 'toy data')
+    >>> [float(v) for v in fig.subfigs[0].axes[0].get_ylim()]
+    [0.0, 1.02]
     """
     plt = _pyplot()
     from matplotlib.figure import Figure
@@ -228,6 +244,10 @@ def plot_robustness_report(report, *, title=None, score=None, figure=None):
             f"The report has no missing_patterns or noise table (keys: {list(report)})."
         )
     tables = {k: _columns(report[k]) for k in rows}
+    scores = [tables[k][_score_column(tables[k], score)].astype(float) for k in rows]
+    finite = np.concatenate(scores)
+    finite = finite[np.isfinite(finite)]
+    unit_range = bool(finite.size) and finite.min() >= 0 and finite.max() <= 1
     estimators = list(dict.fromkeys(
         e for k in rows for e in tables[k]["estimator"]
     ))
@@ -261,8 +281,11 @@ def plot_robustness_report(report, *, title=None, score=None, figure=None):
                     if mine["std"].size:
                         plot_robustness_curve(mine, "std", score, ax=ax, label=name)
                 ax.set_xlabel(f"noise std on {modality}")
+        label = _y_label(report[key], _score_column(cols, score))
         for ax in axes:
-            ax.set_ylim(0, 1.02)
+            ax.set_ylabel(label)
+            if unit_range:  # accuracy, R² of a good model: the whole [0, 1] scale
+                ax.set_ylim(0, 1.02)
     if title is not None:
         fig.suptitle(title)
     return fig

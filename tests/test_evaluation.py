@@ -367,3 +367,169 @@ def test_single_modality_flat_data_warns_that_one_pattern_is_scored():
                                    modalities={"a": [0], "b": [1, 2]})
     assert split["pattern"].tolist() == [("a", "b")]
     assert split["score"].iloc[-1] == clf.score(X, y)
+
+
+# -- Regressors: R² by default, any scorer, the whole report ---------------------------
+
+REG_SPEC = {"a": [0, 1], "b": [2, 3]}
+
+
+def _regression(n=80, seed=0):
+    """Flat data: "a" (columns 0, 1) carries most of the target, "b" a little."""
+    rng = np.random.RandomState(seed)
+    flat = rng.randn(n, 4)
+    return flat, 2 * flat[:, 0] - flat[:, 1] + 0.5 * flat[:, 2] + 0.3 * rng.randn(n)
+
+
+def _hgb():
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    return HistGradientBoostingRegressor(max_iter=30, min_samples_leaf=5, random_state=0)
+
+
+def _bayes():
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import BayesianRidge
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(SimpleImputer(), BayesianRidge())
+
+
+def test_missing_pattern_scores_of_a_regressor_are_r2():
+    from sklearn.metrics import mean_absolute_error, r2_score
+
+    flat, y = _regression()
+    reg = _hgb().fit(flat, y)  # NaN rows are native to it
+    table = missing_pattern_scores(reg, flat, y, modalities=REG_SPEC)
+    assert list(table.columns) == ["pattern", "n_present", "n_samples", "score"]
+    assert table.attrs["scoring"] == "r2"
+    dropped = flat.copy()
+    dropped[:, 2:] = np.nan  # pattern ("a",) by hand
+    assert table["score"].iloc[0] == pytest.approx(r2_score(y, reg.predict(dropped)))
+    assert table["score"].iloc[2] == pytest.approx(r2_score(y, reg.predict(flat)))
+    assert table["score"].iloc[2] > table["score"].iloc[0] > 0.5 > table["score"].iloc[1]
+    summary = summarize_by_size(table)
+    assert summary.attrs["scoring"] == "r2"
+    assert summary["score"].iloc[0] == pytest.approx(table["score"].iloc[:2].mean())
+    mae = missing_pattern_scores(reg, flat, y, scoring="neg_mean_absolute_error",
+                                 modalities=REG_SPEC)
+    assert mae.attrs["scoring"] == "neg_mean_absolute_error"
+    assert mae["score"].iloc[0] == pytest.approx(-mean_absolute_error(y, reg.predict(dropped)))
+    assert (mae["score"] < 0).all()
+    multi = missing_pattern_scores(reg, flat, y, patterns=[("a",)], modalities=REG_SPEC,
+                                   scoring=["r2", "neg_mean_squared_error"])
+    assert list(multi.columns)[3:] == ["score_r2", "score_neg_mean_squared_error"]
+    assert "scoring" not in multi.attrs  # the column names say it
+    # a classifier's table names accuracy
+    X, yc = _task(n=30)
+    clf = LogisticRegression().fit(X["a"], yc)
+    with pytest.warns(UserWarning, match="single modality"):
+        assert missing_pattern_scores(clf, X["a"], yc).attrs["scoring"] == "accuracy"
+
+
+def test_missing_pattern_scores_of_a_multioutput_regressor():
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import Ridge
+    from sklearn.metrics import r2_score
+    from sklearn.pipeline import make_pipeline
+
+    flat, y = _regression()
+    Y = np.column_stack([y, flat[:, 3]])  # "b" carries the second output alone
+    reg = make_pipeline(SimpleImputer(), Ridge()).fit(flat, Y)
+    table = missing_pattern_scores(reg, flat, Y, patterns=[("a",)], modalities=REG_SPEC)
+    dropped = flat.copy()
+    dropped[:, 2:] = np.nan
+    pred = reg.predict(dropped)
+    assert table["score"].iloc[0] == pytest.approx(r2_score(Y, pred))  # mean over outputs
+    assert table["score"].iloc[0] < 0.6  # the second output is lost without "b"
+
+
+def test_corruption_scores_of_a_regressor():
+    from sklearn.metrics import r2_score
+
+    flat, y = _regression()
+    reg = _hgb().fit(flat, y)
+    curve = corruption_scores(reg, flat, y, GaussianNoise(targets="a", random_state=0), "std",
+                              [0.0, 2.0], modalities=REG_SPEC)
+    assert curve.attrs["scoring"] == "r2"
+    noisy = GaussianNoise(std=2.0, targets="a", modalities=REG_SPEC, random_state=0)
+    expected = r2_score(y, reg.predict(noisy.corrupt(flat)))
+    assert curve["score"].tolist() == pytest.approx([reg.score(flat, y), expected])
+    assert curve["score"].iloc[1] < curve["score"].iloc[0] - 0.3
+
+
+def test_robustness_report_of_regressors():
+    from sklearn.model_selection import GridSearchCV
+
+    from skmm.evaluation import _task, robustness_report
+
+    flat, y = _regression(n=120)
+    train, test = slice(0, 80), slice(80, 120)
+    report = robustness_report(
+        {"hgb": _hgb(), "bayes": _bayes()}, flat[train], y[train], flat[test], y[test],
+        modalities=REG_SPEC, noise_levels=[0.0, 1.0], return_estimators=True, progress=False,
+    )
+    assert sorted(report) == ["estimators", "fit_time", "missing_patterns", "noise"]
+    pats, noise = report["missing_patterns"], report["noise"]
+    assert list(pats.columns) == ["estimator", "pattern", "n_present", "n_samples", "score"]
+    assert pats.attrs["scoring"] == noise.attrs["scoring"] == "r2"
+    assert "scoring" not in report["fit_time"].attrs
+    for name in ("hgb", "bayes"):
+        fitted = report["estimators"][name]
+        mine = pats[pats["estimator"] == name]
+        expected = missing_pattern_scores(fitted, flat[test], y[test], modalities=REG_SPEC)
+        assert mine["score"].tolist() == expected["score"].tolist()
+        assert noise[noise["estimator"] == name]["score"].iloc[0] == pytest.approx(
+            fitted.score(flat[test], y[test]))
+    assert noise["modality"].tolist() == ["a", "a", "b", "b"] * 2
+    mae = robustness_report(_bayes(), flat[train], y[train], flat[test], y[test],
+                            modalities=REG_SPEC, noise_levels=None, progress=False,
+                            scoring="neg_mean_absolute_error")
+    assert sorted(mae) == ["fit_time", "missing_patterns"]
+    assert mae["missing_patterns"].attrs["scoring"] == "neg_mean_absolute_error"
+    assert (mae["missing_patterns"]["score"] < 0).all()
+    # the conflictive test swaps classes: an error for a regressor, before any fit
+    search = GridSearchCV(_bayes(), {"bayesianridge__alpha_1": [1e-6]}, cv=2)
+    assert _task(search) == _task(_bayes()) == "regressor"
+    with pytest.raises(ValueError, match=r"it needs classifiers, and \['GridSearchCV'\] is a "
+                                         r"regressor\. Pass conflictive=None"):
+        robustness_report([search], flat, y, flat, y, conflictive=True, progress=False)
+    assert not hasattr(search, "best_estimator_")
+
+
+def test_an_skmm_regressor_on_flat_data():
+    import skmm
+
+    if getattr(skmm, "RAMLRegressor", None) is None:
+        pytest.skip("skmm.RAMLRegressor is not in this version")
+    flat, y = _regression(n=60)
+    reg = skmm.RAMLRegressor(modalities=REG_SPEC, hidden_sizes=(16,), max_epochs=5,
+                             random_state=0).fit(flat, y)
+    table = missing_pattern_scores(reg, flat, y)  # the spec is found on the model
+    assert table["pattern"].tolist() == [("a",), ("b",), ("a", "b")]
+    assert table.attrs["scoring"] == "r2"
+    dropped = flat.copy()
+    dropped[:, 2:] = np.nan
+    assert table["score"].iloc[0] == pytest.approx(reg.score(dropped, y))
+    assert table["score"].iloc[2] == pytest.approx(reg.score(flat, y))
+
+
+def test_task_detection_looks_through_pipelines_searches_and_duck_types():
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    from skmm.evaluation import _task
+
+    class Duck:  # no scikit-learn tags
+        def fit(self, X, y):
+            return self
+
+    class DuckRegressor(Duck):
+        _estimator_type = "regressor"
+
+    assert _task(make_pipeline(FunctionTransformer(), LogisticRegression())) == "classifier"
+    assert _task(GridSearchCV(_bayes(), {"bayesianridge__alpha_1": [1e-6]})) == "regressor"
+    flat, y = _regression(n=40)
+    search = GridSearchCV(_hgb(), {"max_iter": [5]}, cv=2).fit(flat, y)
+    assert _task(search) == "regressor"
+    assert _task(Duck()) is None and _task(DuckRegressor()) == "regressor"

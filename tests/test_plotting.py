@@ -142,3 +142,55 @@ def test_eta_history_of_a_fitted_redcore():
     assert [line.get_label() for line in axes[0].lines] == ["a", "b"]
     np.testing.assert_array_equal(axes[0].lines[1].get_ydata(), clf.eta_history_[:, 1])
     np.testing.assert_array_equal(axes[1].lines[0].get_xdata(), np.arange(1, n_steps + 1))
+
+
+def _regression_report(**kwargs):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from skmm.evaluation import robustness_report
+
+    rng = np.random.RandomState(0)
+    flat = rng.randn(90, 4)
+    y = 2 * flat[:, 0] - flat[:, 1] + 0.3 * rng.randn(90)
+    reg = HistGradientBoostingRegressor(max_iter=20, min_samples_leaf=5, random_state=0)
+    return robustness_report({"hgb": reg}, flat[:60], y[:60], flat[60:], y[60:],
+                             modalities={"a": [0, 1], "b": [2, 3]}, noise_levels=[0.0, 3.0],
+                             progress=False, **kwargs)
+
+
+def test_robustness_report_figure_of_a_regressor_names_its_scorer():
+    from skmm.plotting import plot_robustness_report
+
+    report = _regression_report()
+    fig = plot_robustness_report(report)
+    (bars,), (curve, _) = [sub.axes for sub in fig.subfigs]  # noise on "a", on "b"
+    assert bars.get_ylabel() == curve.get_ylabel() == "r2"
+    assert [p.get_height() for p in bars.patches] == report["missing_patterns"]["score"].tolist()
+    # R² is negative with only the noise modality "b" or under heavy noise: the axes fit
+    # the scores instead of accuracy's [0, 1]
+    assert report["missing_patterns"]["score"].iloc[1] < 0
+    assert bars.get_ylim()[0] < report["missing_patterns"]["score"].min()
+    assert curve.get_ylim()[0] < report["noise"]["score"].min()
+    mae = _regression_report(scoring="neg_mean_absolute_error")
+    fig = plot_robustness_report(mae, title="regression")
+    (bars,), (curve, _) = [sub.axes for sub in fig.subfigs]
+    assert bars.get_ylabel() == curve.get_ylabel() == "neg_mean_absolute_error"
+    low, high = bars.get_ylim()
+    assert low < mae["missing_patterns"]["score"].min() and high <= 0.1
+    # dict tables (no pandas) do not carry the metric: the column names the axis
+    plain = {k: {c: v.to_numpy() for c, v in t.items()} for k, t in report.items()}
+    fig = plot_robustness_report(plain)
+    assert fig.subfigs[0].axes[0].get_ylabel() == "score"
+
+
+def test_single_plots_name_the_metric_of_the_table():
+    table = pd.DataFrame({"pattern": [("a",), ("a", "b")], "n_present": [1, 2],
+                          "score": [0.5, 0.8]})
+    table.attrs["scoring"] = "r2"
+    assert plot_pattern_scores(table).get_ylabel() == "r2"
+    curve = pd.DataFrame({"std": [0.0, 1.0], "score": [0.8, 0.4]})
+    curve.attrs["scoring"] = "neg_mean_absolute_error"
+    assert plot_robustness_curve(curve).get_ylabel() == "neg_mean_absolute_error"
+    multi = pd.DataFrame({"std": [0.0], "score_r2": [0.8], "score_mae": [0.1]})
+    multi.attrs["scoring"] = "r2"  # only names the "score" column
+    assert plot_robustness_curve(multi, score="score_mae").get_ylabel() == "score_mae"
