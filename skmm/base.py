@@ -1025,6 +1025,7 @@ class _ValidR2(Callback):
         sst = squares - total.pow(2) / self._count
         r2 = torch.where(sst > 0, 1.0 - sse / sst.clamp_min(1e-300), torch.zeros_like(sst))
         net.history.record("valid_r2", float(r2.mean()))
+        self._sums = self._count = None  # no tensor outlives the epoch (pickling, devices)
 
 
 class MultimodalBase(BaseEstimator):

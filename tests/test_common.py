@@ -88,6 +88,12 @@ def test_every_estimator_is_checked():
         "RedCoreClassifier",
         "ConcatFusionClassifier",
         "LateFusionClassifier",
+        "TrustedFusionClassifier",
+        "RAMLRegressor",
+        "RedCoreRegressor",
+        "ConcatFusionRegressor",
+        "LateFusionRegressor",
+        "TrustedFusionRegressor",
         "GaussianNoise",
         "FeatureMasking",
         "ModalityDropout",
@@ -111,9 +117,16 @@ def test_parameter_constraints(estimator):
     check_param_validation(type(estimator).__name__, estimator)
 
 
-@pytest.mark.parametrize(
-    "cls", [cls for _, cls in all_estimators("classifier")], ids=lambda c: c.__name__
-)
+#: Every skmm model (classifiers and regressors).
+MODELS = [cls for _, cls in all_estimators(["classifier", "regressor"])]
+
+
+def _predict(model, X):
+    """Class probabilities of a classifier, predictions of a regressor."""
+    return model.predict_proba(X) if hasattr(model, "predict_proba") else model.predict(X)
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
 def test_inference_is_batch_invariant_at_default_sizes(cls):
     """A sample's prediction does not depend on the samples passed with it, bit for bit,
     at the default network sizes too (float32 kernels chosen by batch shape made RAML and
@@ -122,16 +135,14 @@ def test_inference_is_batch_invariant_at_default_sizes(cls):
     X = rng.randn(150, 3)  # more than one batch of 128: the last one is padded
     y = (X[:, 0] > 0).astype(int)
     clf = cls(max_epochs=1, random_state=0).fit(X, y)
-    full = clf.predict_proba(X)
-    parts = [clf.predict_proba(X[rows]) for rows in (slice(0, 10), slice(10, 150), [3], [140])]
+    full = _predict(clf, X)
+    parts = [_predict(clf, X[rows]) for rows in (slice(0, 10), slice(10, 150), [3], [140])]
     np.testing.assert_array_equal(np.concatenate(parts[:2]), full)
     np.testing.assert_array_equal(parts[2], full[[3]])
     np.testing.assert_array_equal(parts[3], full[[140]])
 
 
-@pytest.mark.parametrize(
-    "cls", [cls for _, cls in all_estimators("classifier")], ids=lambda c: c.__name__
-)
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("lr_schedule", ["constant", "adaptive"])
 def test_no_tensor_is_pickled_outside_skorchs_device_handling(cls, lr_schedule):
     """skorch pickles the module and optimizer through torch with a ``map_location``, so
@@ -159,7 +170,7 @@ def test_no_tensor_is_pickled_outside_skorchs_device_handling(cls, lr_schedule):
     )
     loaded = pickle.loads(pickle.dumps(clf))
     assert loaded.net_.module is loaded.net_.module_  # one module, as before pickling
-    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(_predict(loaded, X), _predict(clf, X))
 
 
 def _fit_pickle_and_predict_in_a_cpu_only_process(cls, device, tmp_path):
@@ -167,7 +178,7 @@ def _fit_pickle_and_predict_in_a_cpu_only_process(cls, device, tmp_path):
     X = {"a": rng.randn(80, 3), "b": rng.randn(80, 2)}
     y = (X["a"][:, 0] > 0).astype(int)
     clf = cls(max_epochs=3, hidden_sizes=(16,), device=device, random_state=0).fit(X, y)
-    expected = clf.predict_proba(X)
+    expected = _predict(clf, X)
     (tmp_path / "model.pkl").write_bytes(pickle.dumps(clf))
     for k, v in X.items():
         np.save(tmp_path / f"{k}.npy", v)
@@ -176,7 +187,8 @@ def _fit_pickle_and_predict_in_a_cpu_only_process(cls, device, tmp_path):
         "assert not torch.cuda.is_available()\n"
         f"clf = pickle.loads(open({str(tmp_path / 'model.pkl')!r}, 'rb').read())\n"
         f"X = {{k: np.load({str(tmp_path)!r} + f'/{{k}}.npy') for k in 'ab'}}\n"
-        f"np.save({str(tmp_path / 'out.npy')!r}, clf.predict_proba(X))\n"
+        "predict = getattr(clf, 'predict_proba', clf.predict)\n"
+        f"np.save({str(tmp_path / 'out.npy')!r}, predict(X))\n"
     )
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
@@ -184,10 +196,8 @@ def _fit_pickle_and_predict_in_a_cpu_only_process(cls, device, tmp_path):
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize(
-    "cls", [cls for _, cls in all_estimators("classifier")], ids=lambda c: c.__name__
-)
-def test_every_gpu_trained_classifier_loads_on_a_cpu_only_machine(cls, tmp_path):
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+def test_every_gpu_trained_model_loads_on_a_cpu_only_machine(cls, tmp_path):
     """With its default schedule (the trusted estimator's is adaptive): see
     test_no_tensor_is_pickled_outside_skorchs_device_handling for the CPU-side check."""
     _fit_pickle_and_predict_in_a_cpu_only_process(cls, "cuda", tmp_path)
@@ -206,7 +216,15 @@ def _example_module(name="skmm_docs_mean_fusion"):
     return module
 
 
-@parametrize_with_checks([_instance("MeanFusionClassifier", _example_module().MeanFusionClassifier)])
+_MEAN_FUSION = _example_module()
+
+
+@parametrize_with_checks(
+    [
+        _instance("MeanFusionClassifier", _MEAN_FUSION.MeanFusionClassifier),
+        _instance("MeanFusionRegressor", _MEAN_FUSION.MeanFusionRegressor),
+    ]
+)
 def test_writing_a_method_example_passes_the_checks(estimator, check):
     check(estimator)
 
@@ -223,6 +241,8 @@ def test_writing_a_method_example_is_found_by_the_registry(tmp_path, monkeypatch
     try:
         found = dict(all_estimators("classifier"))
         assert found["MeanFusionClassifier"].__module__ == "skmm.mean_fusion"
+        regressors = dict(all_estimators("regressor"))
+        assert regressors["MeanFusionRegressor"].__module__ == "skmm.mean_fusion"
         assert _cli_estimators()["mean"][0] == "MeanFusionClassifier"
         check_param_validation("MeanFusionClassifier", found["MeanFusionClassifier"]())
     finally:
