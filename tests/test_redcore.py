@@ -430,3 +430,25 @@ def test_zero_floor_xi1():
     clf = RedCoreClassifier(xi1=0.0, **dict(FAST, max_epochs=3)).fit(X, y)
     assert clf.eta_.min() >= 0.0 and np.isclose(np.linalg.norm(clf.eta_), 0.15)
     assert len(clf.eta_history_) > 0
+
+
+def test_heavy_tailed_input_keeps_the_kl_term_finite():
+    """A feature 120 standard deviations out (California housing's occupancy) drove an
+    unbounded log-variance past float32's exp range: the KL term overflowed and training
+    went NaN. The log-variances are bounded (+-10): training stays finite and the
+    variances within exp(+-10)."""
+    rng = np.random.RandomState(0)
+    X = {"a": rng.randn(200, 3), "b": rng.randn(200, 2)}
+    X["a"][::50, 0] = 120.0
+    y = (X["b"][:, 0] > 0).astype(int)
+    clf = RedCoreClassifier(hidden_sizes=(16,), latent_dim=8, lr=3e-2, max_epochs=5,
+                            random_state=0).fit(X, y)
+    assert np.isfinite(clf.history_[:, "train_loss"]).all()
+    module = clf.net_.module_
+    from skmm._data import check_multimodal
+    from skmm.base import TensorData
+
+    batch, _ = TensorData.from_arrays(check_multimodal(X), None, "cpu").batch(slice(0, 200))
+    with torch.no_grad():
+        _, logvar, _ = module.encode(batch)
+    assert logvar.abs().max() <= 10.0
