@@ -790,7 +790,7 @@ COMMON_PARAMETERS = """
         drawn from ``[0, max_std]`` to one random present modality. Applied on
         the device after any validation split. ``None`` (paper-exact) turns it
         off.
-    lr : float, default=3e-4 (RedCoreClassifier and TrustedFusionClassifier: 1e-3)
+    lr : float, default=3e-4 (RedCore's estimators and the trusted ones: 1e-3)
         Adam learning rate (the RAML paper uses 1e-3, RedCore's 2e-4; see
         :class:`RedCoreClassifier`). The defaults of ``lr``,
         ``weight_decay``, ``batch_size``, ``max_epochs`` and
