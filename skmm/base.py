@@ -795,7 +795,9 @@ COMMON_PARAMETERS = """
         :class:`RedCoreClassifier`). The defaults of ``lr``,
         ``weight_decay``, ``batch_size``, ``max_epochs`` and
         ``early_stopping`` were chosen by measurement on data sets of 500 to
-        50,000 samples and 2 to 100 classes: :doc:`/defaults`.
+        50,000 samples and 2 to 100 classes: :doc:`/defaults`; a regressor
+        has its classifier's, measured on regression data in
+        :doc:`/user_guide/regression`.
     lr_schedule : {"constant", "adaptive"}, default="constant" (TrustedFusionClassifier: "adaptive")
         ``"constant"``: Adam at ``lr`` throughout. ``"adaptive"``: the rate is
         divided by 5 (as ``MLPClassifier(learning_rate="adaptive")`` does)
