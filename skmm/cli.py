@@ -1,11 +1,13 @@
 """The ``skmm`` command.
 
-``skmm benchmark`` trains multimodal classifiers on a data set and prints how
-they hold up when modalities are missing or corrupted at test time::
+``skmm benchmark`` trains multimodal classifiers (or regressors, on a
+regression data set) and prints how they hold up when modalities are missing
+or corrupted at test time::
 
     skmm benchmark                                  # embedded digits, all four methods
     skmm benchmark --dataset uci --data-home DIR    # UCI Multiple Features
     skmm benchmark --dataset my_data.npz --estimators raml,concat --plot out.png
+    skmm benchmark --dataset diabetes               # regressors: R² and MAE tables
 
 Also available as ``python -m skmm``.
 """
@@ -25,23 +27,28 @@ __all__ = ["main"]
 
 
 @functools.cache
-def _cli_estimators():
+def _cli_estimators(task="classifier"):
     """Command-line name -> (public class name in skmm, extra parameters, description).
 
-    Every classifier of :func:`skmm.utils.all_estimators`, named by its class
-    name without ``Classifier`` and ``Fusion``, lower-cased
-    (``RAMLClassifier`` -> ``raml``) and described by the first line of its
-    docstring; plus ``concat-aug``, concatenation fusion with augmentation.
-    Built on first use (``skmm.cli.ESTIMATORS``), since finding the
-    estimators imports torch: ``skmm --version`` and argument errors stay fast.
+    Every classifier (``task="classifier"``) or regressor (``task="regressor"``)
+    of :func:`skmm.utils.all_estimators`, named by its class name without
+    ``Classifier`` / ``Regressor`` and ``Fusion``, lower-cased
+    (``RAMLClassifier`` -> ``raml``, ``RAMLRegressor`` -> ``raml``) and
+    described by the first line of its docstring; plus ``concat-aug``,
+    concatenation fusion with augmentation. The two tasks have one table each
+    (the data set decides which one ``--estimators`` reads), so a name means
+    the same method in both. Built on first use (``skmm.cli.ESTIMATORS``, the
+    classifiers), since finding the estimators imports torch: ``skmm
+    --version`` and argument errors stay fast.
     """
     from skmm.utils import all_estimators
 
+    suffix = {"classifier": "Classifier", "regressor": "Regressor"}[task]
     out = {}
-    for name, cls in all_estimators("classifier"):
-        key = name.removesuffix("Classifier").removesuffix("Fusion").lower()
+    for name, cls in all_estimators(task):
+        key = name.removesuffix(suffix).removesuffix("Fusion").lower()
         out[key] = (name, {}, cls.__doc__.strip().splitlines()[0].rstrip("."))
-        if name == "ConcatFusionClassifier":
+        if name == f"ConcatFusion{suffix}" and "augment" in cls().get_params(deep=False):
             out["concat-aug"] = (name, {"augment": "all"}, "The same, with augment='all'")
         if name == "TrustedFusionClassifier":
             out["tmc"] = (name, {"combine": "dempster"}, "The same, Dempster's rule (TMC)")
@@ -56,21 +63,28 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-#: Placeholder of the estimator list in the benchmark's help, filled when it is shown.
+#: Placeholders of the estimator lists in the benchmark's help, filled when it is shown.
 _ESTIMATOR_LIST = "<estimators>"
+_REGRESSOR_LIST = "<regressors>"
+
+
+def _estimator_help(task):
+    estimators = _cli_estimators(task)
+    width = max(map(len, estimators))
+    return "\n".join(
+        f"  {k.ljust(width)}  {v[2]} ({v[0]}{_fmt_params(v[1])})"
+        for k, v in estimators.items()
+    )
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Puts the estimator list in the help only when the help is shown."""
+    """Puts the estimator lists in the help only when the help is shown."""
 
     def add_text(self, text):
         if text and _ESTIMATOR_LIST in text:
-            estimators = _cli_estimators()
-            width = max(map(len, estimators))
-            text = text.replace(_ESTIMATOR_LIST, "\n".join(
-                f"  {k.ljust(width)}  {v[2]} ({v[0]}{_fmt_params(v[1])})"
-                for k, v in estimators.items()
-            ))
+            text = text.replace(_ESTIMATOR_LIST, _estimator_help("classifier"))
+        if text and _REGRESSOR_LIST in text:
+            text = text.replace(_REGRESSOR_LIST, _estimator_help("regressor"))
         super().add_text(text)
 
 DEFAULT_ESTIMATORS = "raml,redcore,concat,late"
@@ -91,18 +105,19 @@ _QUICK_PARAMS = {
 _QUICK_SAMPLES = 400
 
 _DESCRIPTION = """\
-skmm: scikit-learn estimators for multimodal classification on imperfect data
-(missing or corrupted modalities).
+skmm: scikit-learn estimators for multimodal classification and regression on
+imperfect data (missing or corrupted modalities).
 """
 _EPILOG = "Run 'skmm benchmark --help' for the options of the benchmark."
 
 _BENCHMARK_DESCRIPTION = """\
-Train multimodal classifiers and measure their robustness.
+Train multimodal classifiers (or regressors) and measure their robustness.
 
-The data set is split into a stratified training and test part, and every
-modality is standardized on the training part (PerModality(StandardScaler())).
-Each estimator is trained once on the clean training data and then scored
-(accuracy) on the test data:
+The data set is split into a training and test part (stratified for
+classification), and every modality is standardized on the training part
+(PerModality(StandardScaler())). Each estimator is trained once on the clean
+training data and then scored on the test data (classifiers: accuracy;
+regressors: R² and mean absolute error, in the target's units):
 
   * missing-modality patterns: for every non-empty subset of modalities, the
     test set with only those modalities present (the others set to NaN rows);
@@ -114,12 +129,19 @@ Each estimator is trained once on the clean training data and then scored
 The protocol is skmm.evaluation.robustness_report; progress bars (on stderr)
 appear only when stderr is a terminal.
 
-Data sets: 'digits' (default; scikit-learn's 8x8 digits split into the top and
-bottom halves and the projection profiles, no download), 'uci' (UCI Multiple
-Features, six views, downloaded to --data-home on first use), or the path of a
-.npz file of named arrays: 'y' holds the labels and every other array is a
-modality (2D, or 3D for a sequence), with NaN rows for missing modalities.
+Classification data sets: 'digits' (default; scikit-learn's 8x8 digits split
+into the top and bottom halves and the projection profiles, no download), 'uci'
+(UCI Multiple Features, six views, downloaded to --data-home on first use).
+Regression data sets (the regressors below are trained instead): 'diabetes'
+(scikit-learn's diabetes data, demographics and serum, no download),
+'california' (California housing by location, house and people, read from or
+downloaded to --data-home). Or the path of a .npz file of named arrays: 'y'
+holds the labels (or a continuous target: a regression) and every other array
+is a modality (2D, or 3D for a sequence), with NaN rows for missing modalities.
 """
+
+#: --dataset names of the regression data sets.
+_REGRESSION_DATASETS = ("diabetes", "california")
 
 
 # ---------------------------------------------------------------------------
@@ -140,14 +162,22 @@ def _csv_floats(text):
 
 
 def _estimator_list(text):
+    """Names, checked against the table of the data set's task once it is known."""
     names = [v.strip() for v in text.split(",") if v.strip()]
-    known = _cli_estimators()
-    unknown = [n for n in names if n not in known]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown estimator(s) {unknown or text!r}; choose from {', '.join(known)}"
-        )
+    if not names:
+        raise argparse.ArgumentTypeError(f"no estimator in {text!r}")
     return list(dict.fromkeys(names))
+
+
+def _check_estimators(names, task, parser):
+    known = _cli_estimators(task)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        what = "regressor" if task == "regressor" else "estimator"
+        parser.error(
+            f"argument --estimators: unknown {what}(s) {unknown!r}; choose from "
+            f"{', '.join(known)}"
+        )
 
 
 def _positive_int(text):
@@ -185,18 +215,21 @@ def _build_parser():
     )
     parser.add_argument("--version", action="version", version=f"skmm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="<command>", title="commands")
-    epilog = "estimators:\n" + _ESTIMATOR_LIST
+    epilog = "estimators (classification):\n" + _ESTIMATOR_LIST
+    epilog += "\n\nestimators (regression: diabetes, california, .npz with a continuous y):\n"
+    epilog += _REGRESSOR_LIST
     epilog += (
         "\n\nexamples:\n"
         "  skmm benchmark --quick\n"
         "  skmm benchmark --dataset uci --data-home ~/data --estimators raml,concat "
         "--plot uci.png\n"
-        "  skmm benchmark --dataset my_data.npz --device auto --max-epochs 50"
+        "  skmm benchmark --dataset my_data.npz --device auto --max-epochs 50\n"
+        "  skmm benchmark --dataset california --data-home ~/data --estimators raml,concat"
     )
     bench = sub.add_parser(
         "benchmark",
-        help="train classifiers and score them with every missing-modality pattern and "
-        "with Gaussian noise on each modality",
+        help="train classifiers or regressors and score them with every missing-modality "
+        "pattern and with Gaussian noise on each modality",
         description=_BENCHMARK_DESCRIPTION,
         epilog=epilog,
         formatter_class=_HelpFormatter,
@@ -204,21 +237,24 @@ def _build_parser():
     bench.add_argument(
         "--dataset",
         default="digits",
-        metavar="{digits,uci,PATH.npz}",
-        help="data set to use (default: digits)",
+        metavar="{digits,uci,diabetes,california,PATH.npz}",
+        help="data set to use (default: digits); diabetes and california are regression "
+        "data sets",
     )
     bench.add_argument(
         "--data-home",
         default=None,
         metavar="DIR",
-        help="cache folder of the 'uci' data set (default: scikit-learn's data home)",
+        help="cache folder of the 'uci' and 'california' data sets (default: scikit-learn's "
+        "data home)",
     )
     bench.add_argument(
         "--estimators",
         type=_estimator_list,
         default=DEFAULT_ESTIMATORS,  # a string: argparse converts it with `type` when used
         metavar="LIST",
-        help=f"comma-separated estimators, listed below (default: {DEFAULT_ESTIMATORS})",
+        help="comma-separated estimators, listed below (classifiers or regressors, by the "
+        f"data set; default: {DEFAULT_ESTIMATORS})",
     )
     bench.add_argument(
         "--test-size",
@@ -290,23 +326,52 @@ def _build_parser():
 # ---------------------------------------------------------------------------
 
 
+def _task_of(y):
+    """``"regressor"`` for a continuous target (scikit-learn's ``type_of_target``), else
+    ``"classifier"``."""
+    from sklearn.utils.multiclass import type_of_target
+
+    try:
+        kind = type_of_target(y)
+    except ValueError:
+        return "classifier"  # let the classifiers report what is wrong with the labels
+    return "regressor" if kind.startswith("continuous") else "classifier"
+
+
 def _load_dataset(args, parser):
-    """``(name, X, y)`` for ``--dataset``."""
-    from skmm.datasets import fetch_multiple_features, load_digits_multimodal
+    """``(name, X, y, task)`` for ``--dataset``; ``task``: ``"classifier"`` or
+    ``"regressor"``."""
+    from skmm.datasets import (
+        fetch_california_housing_multimodal,
+        fetch_multiple_features,
+        load_diabetes_multimodal,
+        load_digits_multimodal,
+    )
 
     name = args.dataset
     if name == "digits":
         X, y = load_digits_multimodal(return_X_y=True)
-        return "digits (scikit-learn, 3 views)", X, y
+        return "digits (scikit-learn, 3 views)", X, y, "classifier"
     if name == "uci":
         try:
             X, y = fetch_multiple_features(data_home=args.data_home, return_X_y=True)
         except OSError as exc:
             parser.error(f"could not load the UCI Multiple Features data set: {exc}")
-        return "UCI Multiple Features (6 views)", X, y
+        return "UCI Multiple Features (6 views)", X, y, "classifier"
+    if name == "diabetes":
+        X, y = load_diabetes_multimodal(return_X_y=True)
+        return "diabetes (scikit-learn, 2 modalities)", X, y, "regressor"
+    if name == "california":
+        try:
+            X, y = fetch_california_housing_multimodal(data_home=args.data_home,
+                                                       return_X_y=True)
+        except OSError as exc:
+            parser.error(f"could not load the California housing data set: {exc}")
+        return "California housing (3 modalities, target in $100,000)", X, y, "regressor"
     if not os.path.isfile(name):
         parser.error(
-            f"--dataset {name!r} is neither 'digits', 'uci' nor an existing .npz file"
+            f"--dataset {name!r} is neither 'digits', 'uci', 'diabetes', 'california' nor an "
+            "existing .npz file"
         )
     try:
         with np.load(name, allow_pickle=False) as npz:
@@ -329,7 +394,7 @@ def _load_dataset(args, parser):
         parser.error(f"{name!r} (rows are numbered from 0 in the file): {exc}")
     if len(y) != len(X):
         parser.error(f"{name!r}: 'y' has {len(y)} labels but the modalities have {len(X)} rows")
-    return f"{os.path.basename(name)} ({len(arrays)} modalities)", X, y
+    return f"{os.path.basename(name)} ({len(arrays)} modalities)", X, y, _task_of(y)
 
 
 # ---------------------------------------------------------------------------
@@ -337,10 +402,10 @@ def _load_dataset(args, parser):
 # ---------------------------------------------------------------------------
 
 
-def _make_estimator(key, args, show_progress):
+def _make_estimator(key, args, show_progress, task="classifier"):
     import skmm
 
-    class_name, extra, _ = _cli_estimators()[key]
+    class_name, extra, _ = _cli_estimators(task)[key]
     estimator = getattr(skmm, class_name)()
     accepted = estimator.get_params(deep=False)
     params = dict(extra, random_state=args.seed, device=args.device, n_threads=args.threads)
@@ -462,19 +527,30 @@ def _benchmark(args, parser):
     except (ValueError, TypeError, RuntimeError) as exc:
         parser.error(f"--device: {exc}")
 
-    title, X, y = _load_dataset(args, parser)
+    title, X, y, task = _load_dataset(args, parser)
+    keys = list(args.estimators)
+    _check_estimators(keys, task, parser)
+    regression = task == "regressor"
+    stratify = None if regression else y
     if args.quick and len(y) > _QUICK_SAMPLES:
         keep, _ = train_test_split(
-            np.arange(len(y)), train_size=_QUICK_SAMPLES, stratify=y, random_state=args.seed
+            np.arange(len(y)), train_size=_QUICK_SAMPLES, stratify=stratify,
+            random_state=args.seed,
         )
         X, y = X[np.sort(keep)], y[np.sort(keep)]
+        stratify = None if regression else y
     train, test = train_test_split(
-        np.arange(len(y)), test_size=args.test_size, stratify=y, random_state=args.seed
+        np.arange(len(y)), test_size=args.test_size, stratify=stratify, random_state=args.seed
     )
     X_test, y_test = X[test], y[test]
     modalities = list(X)
     shapes = ", ".join(f"{k} {v.shape[1:]}" for k, v in X.items())
-    print(f"Data set: {title}: {len(y)} samples, {len(np.unique(y))} classes")
+    if regression:
+        n_outputs = 1 if np.ndim(y) == 1 else np.shape(y)[1]
+        target = f"a continuous target ({n_outputs} output{'s' * (n_outputs > 1)})"
+    else:
+        target = f"{len(np.unique(y))} classes"
+    print(f"Data set: {title}: {len(y)} samples, {target}")
     print(f"Modalities: {shapes}")
     print(
         f"Split: {len(train)} training / {len(test)} test samples (seed {args.seed})"
@@ -482,8 +558,15 @@ def _benchmark(args, parser):
            if args.quick else "")
     )
     show_progress = not args.no_progress and sys.stderr.isatty()
-    keys = list(args.estimators)
-    estimators = {k: _make_estimator(k, args, show_progress) for k in keys}
+    estimators = {k: _make_estimator(k, args, show_progress, task) for k in keys}
+    # (column of the report, name in the output, key in the JSON, sign): a regressor is
+    # scored with R² and the mean absolute error (scikit-learn's scorer is its negative).
+    if regression:
+        scoring = {"r2": "r2", "mae": "neg_mean_absolute_error"}
+        metrics = [("score_r2", "R²", "r2", 1.0),
+                   ("score_mae", "mean absolute error", "mae", -1.0)]
+    else:
+        scoring, metrics = None, [("score", "accuracy", None, 1.0)]
     # Each modality standardized on the training split (missing rows stay NaN), before
     # the noise: the noise stds are in standardized units.
     with warnings.catch_warnings():
@@ -492,17 +575,22 @@ def _benchmark(args, parser):
         report = robustness_report(
             estimators, X[train], y[train], X_test, y_test,
             preprocess=PerModality(StandardScaler()), noise_levels=args.noise_levels,
-            random_state=args.seed, progress=show_progress,
+            random_state=args.seed, progress=show_progress, scoring=scoring,
         )
 
-    pattern_scores, cols = _by_estimator(report["missing_patterns"], keys)
+    pattern_scores, averages, noise_scores = {}, {}, {}
+    for column, _, _, sign in metrics:
+        scores, cols = _by_estimator(report["missing_patterns"], keys, column)
+        pattern_scores[column] = {k: sign * v for k, v in scores.items()}
+        averages[column] = {}
+        for k in keys:
+            mine = {c: v[cols["estimator"] == k] for c, v in cols.items()}
+            averages[column][k] = sign * float(
+                np.asarray(summarize_by_size(mine)[column], dtype=float)[-1])
+        scores, noise_cols = _by_estimator(report["noise"], keys, column)
+        noise_scores[column] = {k: sign * v for k, v in scores.items()}
     first = cols["estimator"] == keys[0]
     patterns, counts = list(cols["pattern"][first]), cols["n_samples"][first].astype(int)
-    averages = {}
-    for k in keys:
-        mine = {c: v[cols["estimator"] == k] for c, v in cols.items()}
-        averages[k] = float(np.asarray(summarize_by_size(mine)["score"], dtype=float)[-1])
-    noise_scores, noise_cols = _by_estimator(report["noise"], keys)
     noise_rows_of = noise_cols["estimator"] == keys[0]
     noise_index = list(zip(noise_cols["modality"][noise_rows_of],
                            noise_cols["std"][noise_rows_of].astype(float)))
@@ -512,37 +600,51 @@ def _benchmark(args, parser):
     all_present = bool(check_multimodal(X_test).mask.all())
     show_counts = not all_present
     header = ["modalities"] + (["n"] if show_counts else []) + keys
-    rows = [
-        ["+".join(p)]
-        + ([str(c)] if show_counts else [])
-        + [fmt(pattern_scores[k][i]) for k in keys]
-        for i, (p, c) in enumerate(zip(patterns, counts))
-    ]
-    rows.append(["average"] + ([""] if show_counts else []) + [fmt(averages[k]) for k in keys])
-    print(f"\nTest accuracy with only the listed modalities present ({len(test)} samples):")
-    print(_table(header, rows))
     where = (
         "all present" if all_present
         else "the test set's own missing modalities stay missing"
     )
-    print(f"\nTest accuracy with Gaussian noise of std s on one modality ({where}):")
-    noise_rows = [
-        [m, f"{level:g}"] + [fmt(noise_scores[k][i]) for k in keys]
-        for i, (m, level) in enumerate(noise_index)
-    ]
-    print(_table(["noisy modality", "s"] + keys, noise_rows))
+    for column, metric, _, _ in metrics:
+        rows = [
+            ["+".join(p)]
+            + ([str(c)] if show_counts else [])
+            + [fmt(pattern_scores[column][k][i]) for k in keys]
+            for i, (p, c) in enumerate(zip(patterns, counts))
+        ]
+        rows.append(["average"] + ([""] if show_counts else [])
+                    + [fmt(averages[column][k]) for k in keys])
+        print(f"\nTest {metric} with only the listed modalities present ({len(test)} samples):")
+        print(_table(header, rows))
+    for column, metric, _, _ in metrics:
+        print(f"\nTest {metric} with Gaussian noise of std s on one modality ({where}):")
+        noise_rows = [
+            [m, f"{level:g}"] + [fmt(noise_scores[column][k][i]) for k in keys]
+            for i, (m, level) in enumerate(noise_index)
+        ]
+        print(_table(["noisy modality", "s"] + keys, noise_rows))
     print("\nTraining time (s): " + ", ".join(f"{k} {fit_times[k][0]:.1f}" for k in keys))
     if args.quick:
         print("[--quick] smoke-test settings: these numbers are not meaningful.")
     if args.plot is not None:
         from skmm.plotting import plot_robustness_report
 
-        fig = plot_robustness_report(report, title=f"{title}, test accuracy")
+        column, metric = metrics[0][:2]
+        fig = plot_robustness_report(report, title=f"{title}, test {metric}",
+                                     score=None if column == "score" else column)
         fig.savefig(args.plot, dpi=100)
         print(f"Figure saved to {args.plot}")
     if args.json is not None:
+
+        def per_estimator(scores, i):
+            if not regression:
+                return {k: float(scores["score"][k][i]) for k in keys}
+            return {k: {name: float(scores[c][k][i]) for c, _, name, _ in metrics}
+                    for k in keys}
+
         result = {
             "dataset": title,
+            "task": "regression" if regression else "classification",
+            "metrics": [name for _, _, name, _ in metrics] if regression else ["accuracy"],
             "modalities": modalities,
             "n_train": len(train),
             "n_test": len(test),
@@ -554,15 +656,17 @@ def _benchmark(args, parser):
                 {
                     "modalities": list(p),
                     "n_samples": int(c),
-                    **{k: float(pattern_scores[k][i]) for k in keys},
+                    **per_estimator(pattern_scores, i),
                 }
                 for i, (p, c) in enumerate(zip(patterns, counts))
             ],
-            "average": averages,
+            "average": (
+                {k: {name: averages[c][k] for c, _, name, _ in metrics} for k in keys}
+                if regression else averages["score"]
+            ),
             "noise_all_present": all_present,
             "noise": [
-                {"modality": str(m), "std": level,
-                 **{k: float(noise_scores[k][i]) for k in keys}}
+                {"modality": str(m), "std": level, **per_estimator(noise_scores, i)}
                 for i, (m, level) in enumerate(noise_index)
             ],
             "fit_time_s": {k: float(fit_times[k][0]) for k in keys},

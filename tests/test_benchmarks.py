@@ -37,6 +37,12 @@ def _snapshot():
         ("bench_raml_sigma.py", ["RAML"]),
         ("bench_speed.py", ["bare"]),
         ("bench_widths.py", ["| gen-500-2 | RAMLClassifier |", "hidden_sizes=(8,)"]),
+        # every skmm regressor beside scikit-learn on the concatenation
+        ("bench_regression.py", ["| diabetes | RAMLRegressor | 0 |",
+                                 "| gen-500 | ConcatFusionRegressor | 0 |",
+                                 "| diabetes | MLPRegressor (concat) | 0 |",
+                                 "| gen-500 | HistGradientBoostingRegressor (concat) | 0 |",
+                                 "Command: `python benchmarks/bench_regression.py --quick`"]),
     ],
 )
 def test_quick_run(script, expected, uci_home):

@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import os
 import subprocess
 import sys
 
@@ -272,3 +273,183 @@ def test_version_and_argument_errors_do_not_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines()[-1] == "False"
+
+
+# ---------------------------------------------------------------------------
+# Regression data sets: regressors, R² and MAE tables
+# ---------------------------------------------------------------------------
+
+CALIFORNIA_HOME = os.path.join(
+    os.path.dirname(__file__), "..", "..", "shared", "data", "california_housing"
+)
+
+
+def _regression_tables(text, modalities, estimators, levels, counts=None):
+    """R² and MAE per pattern, then per noise level: four tables, checked against each
+    other; returns ``(r2, mae, noisy_r2, noisy_mae)`` as arrays (rows x estimators)."""
+    tables = _tables(text)
+    assert len(tables) == 4
+    expected = [
+        "+".join(c) for k in range(1, len(modalities) + 1)
+        for c in itertools.combinations(modalities, k)
+    ]
+    out = []
+    for patterns in tables[:2]:
+        if counts is not None:
+            assert [int(row[1]) for row in patterns[:-1]] == counts
+            patterns = [row[:1] + row[2:] for row in patterns[:-1]] + [patterns[-1]]
+        assert [row[0] for row in patterns] == expected + ["average"]
+        scores = np.array([[float(v) for v in row[1:]] for row in patterns])
+        assert scores.shape == (len(expected) + 1, len(estimators))
+        np.testing.assert_allclose(scores[-1], scores[:-1].mean(0), atol=2e-3)  # rounding
+        out.append(scores)
+    for noise, clean in zip(tables[2:], out[:]):
+        assert [(row[0], float(row[1])) for row in noise] == [
+            (m, s) for m in modalities for s in levels
+        ]
+        noisy = np.array([[float(v) for v in row[2:]] for row in noise])
+        assert noisy.shape == (len(modalities) * len(levels), len(estimators))
+        for i in range(0, len(noise), len(levels)):  # std 0: the full pattern's score
+            np.testing.assert_array_equal(noisy[i], clean[len(expected) - 1])
+        out.append(noisy)
+    r2, mae, noisy_r2, noisy_mae = out
+    assert (r2 <= 1).all() and (noisy_r2 <= 1).all()
+    assert (mae > 0).all() and (noisy_mae > 0).all()
+    return r2, mae, noisy_r2, noisy_mae
+
+
+def test_regressor_names_are_derived_like_the_classifiers():
+    from skmm.cli import _cli_estimators
+    from skmm.utils import all_estimators
+
+    regressors = _cli_estimators("regressor")
+    expected = {
+        name.removesuffix("Regressor").removesuffix("Fusion").lower(): name
+        for name, _ in all_estimators("regressor")
+    }
+    assert {k: v[0] for k, v in regressors.items() if k != "concat-aug"} == expected
+    assert regressors["concat-aug"][:2] == ("ConcatFusionRegressor", {"augment": "all"})
+    assert {"raml", "redcore", "concat", "late"} <= set(regressors)  # the default list
+    # the classifiers' table is unchanged (skmm.cli.ESTIMATORS)
+    assert all(v[0].endswith("Classifier") for v in _cli_estimators().values())
+
+
+def test_benchmark_quick_regression_on_diabetes(tmp_path, capsys):
+    out_json = tmp_path / "out.json"
+    argv = ["benchmark", "--dataset", "diabetes", "--quick", "--no-progress",
+            "--noise-levels", "0,2", "--json", str(out_json)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Data set: diabetes" in out and "400 samples, a continuous target (1 output)" in out
+    assert "280 training / 120 test samples" in out  # 400 quick samples, not stratified
+    assert "Test R² with only the listed modalities present (120 samples):" in out
+    assert "Test mean absolute error with only the listed modalities present" in out
+    assert "accuracy" not in out
+    header = next(line for line in out.splitlines() if line.startswith("modalities"))
+    keys = ["raml", "redcore", "concat", "late"]
+    assert header.split() == ["modalities", *keys]  # one column per estimator
+    r2, mae, noisy_r2, noisy_mae = _regression_tables(
+        out, ["demographics", "serum"], keys, [0, 2]
+    )
+    # five quick epochs already explain part of the variance with both modalities ...
+    assert (r2[2] > 0.1).all()
+    # ... and strong noise on a modality hurts on average
+    assert noisy_r2[1::2].mean() < noisy_r2[0::2].mean()
+    assert noisy_mae[1::2].mean() > noisy_mae[0::2].mean()
+    result = json.loads(out_json.read_text())
+    assert result["task"] == "regression" and result["metrics"] == ["r2", "mae"]
+    assert result["estimators"] == keys
+    assert [p["modalities"] for p in result["missing_patterns"]] == [
+        ["demographics"], ["serum"], ["demographics", "serum"]
+    ]
+    for i, k in enumerate(keys):
+        assert result["missing_patterns"][2][k]["r2"] == pytest.approx(r2[2, i], abs=5e-4)
+        assert result["missing_patterns"][0][k]["mae"] == pytest.approx(mae[0, i], abs=5e-4)
+        assert result["average"][k]["r2"] == pytest.approx(r2[-1, i], abs=5e-4)
+        assert result["noise"][1][k]["mae"] == pytest.approx(noisy_mae[1, i], abs=5e-4)
+    assert set(result["fit_time_s"]) == set(keys)
+
+
+def test_benchmark_regression_on_npz_with_a_continuous_target(tmp_path, capsys):
+    from skmm.datasets import make_multimodal_regression
+
+    X, y = make_multimodal_regression(
+        200, {"a": 4, "b": 3}, missing_rates={"b": 0.2}, random_state=0
+    )
+    path = tmp_path / "reg.npz"
+    np.savez(path, y=y, **X)
+    png = tmp_path / "reg.png"
+    argv = ["benchmark", "--dataset", str(path), "--estimators", "concat,trusted", "--quick",
+            "--max-epochs", "2", "--noise-levels", "0,1", "--no-progress"]
+    if _has_matplotlib():
+        argv += ["--plot", str(png)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "200 samples, a continuous target (1 output)" in out
+    _, test = train_test_split(np.arange(200), test_size=0.3, random_state=0)
+    counts = [60, int((~np.isnan(X["b"][test]).all(1)).sum()), 60]
+    assert counts[1] < 60
+    _regression_tables(out, ["a", "b"], ["concat", "trusted"], [0, 1], counts=counts)
+    if _has_matplotlib():
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _has_matplotlib():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(
+    not os.path.isfile(os.path.join(CALIFORNIA_HOME, "california_housing.csv")),
+    reason="California housing CSV not in ../shared/data/california_housing",
+)
+def test_benchmark_quick_regression_on_california(capsys):
+    argv = ["benchmark", "--dataset", "california", "--data-home", CALIFORNIA_HOME,
+            "--quick", "--estimators", "concat,late", "--noise-levels", "0", "--no-progress"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Data set: California housing" in out and "400 samples" in out
+    r2, mae, _, _ = _regression_tables(
+        out, ["location", "house", "people"], ["concat", "late"], [0]
+    )
+    assert r2[-2, 0] > 0.2  # all three modalities, concatenation
+
+
+def test_regression_argument_errors(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["benchmark", "--dataset", "diabetes", "--estimators", "raml,tmc"])
+    assert exc.value.code == 2
+    # the classifiers' extra names are not regressors
+    assert ("argument --estimators: unknown regressor(s) ['tmc']; choose from concat, "
+            "concat-aug, late, raml, redcore") in capsys.readouterr().err
+
+    import skmm.datasets as ds
+
+    def offline(*args, **kwargs):
+        raise OSError("no network")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ds, "fetch_california_housing_multimodal", offline)
+        with pytest.raises(SystemExit):
+            main(["benchmark", "--dataset", "california", "--data-home", str(tmp_path)])
+    assert "could not load the California housing data set: no network" in (
+        capsys.readouterr().err
+    )
+
+
+def test_help_lists_regression_data_sets_and_regressors(capsys):
+    with pytest.raises(SystemExit):
+        main(["benchmark", "--help"])
+    out = capsys.readouterr().out
+    assert "{digits,uci,diabetes,california,PATH.npz}" in out
+    assert "'diabetes'" in out and "'california'" in out
+    assert "R² and mean absolute error" in out.replace("\n", " ")
+    assert "estimators (regression: diabetes, california, .npz with a continuous y):" in out
+    assert "raml        Redundancy-Adaptive Multimodal Learning (RAML) regressor (RAMLRegressor)" in out
+    assert "concat-aug  The same, with augment='all' (ConcatFusionRegressor, augment='all')" in out
+    assert "skmm benchmark --dataset california" in out
