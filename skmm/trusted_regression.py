@@ -26,6 +26,7 @@ from torch import nn
 
 from skmm._data import validate_multimodal
 from skmm.base import (
+    _PREDICT_BATCH,
     MultimodalBase,
     MultimodalModule,
     MultimodalRegressorBase,
@@ -619,9 +620,6 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
             for m, name in enumerate(self.modalities_)
         }
 
-
-#: Inference batch size of the recalibration pass.
-_PREDICT_BATCH = 1024
 
 #: Fewest validation rows with a pattern's modalities for a scale of its own.
 _MIN_CALIBRATION_ROWS = 20

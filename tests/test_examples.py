@@ -24,7 +24,10 @@ def run_example(name, tmp_path, *extra):
 
 def test_every_example_is_tested():
     scripts = sorted(f for f in os.listdir(EXAMPLES) if f.endswith(".py"))
-    assert scripts == ["plot_corruption.py", "plot_missing_patterns.py", "quickstart.py"]
+    assert scripts == [
+        "plot_corruption.py", "plot_missing_patterns.py", "plot_regression_uncertainty.py",
+        "quickstart.py",
+    ]
 
 
 def test_missing_patterns_example(tmp_path, capsys):
@@ -72,3 +75,16 @@ def test_quickstart_example(tmp_path, capsys):
     assert 50 < n_samples[("profile",)] < 85
     assert np.isfinite(table["score"].to_numpy(dtype=float)).all()
     assert (tmp_path / "quickstart_patterns.png").stat().st_size > 1000
+
+
+def test_regression_uncertainty_example(tmp_path, capsys):
+    r2, coverage = run_example("plot_regression_uncertainty.py", tmp_path)
+    out = capsys.readouterr().out
+    assert list(r2.columns) == ["Trusted", "RAML", "Concat"]
+    assert list(r2.index) == ["demographics", "serum", "demographics+serum"]
+    assert list(coverage.columns) == ["coverage", "mean width", "NLL"]
+    assert ((coverage["coverage"] >= 0) & (coverage["coverage"] <= 1)).all()
+    assert (coverage["mean width"] > 0).all()
+    assert "353 training and 89 test samples" in out
+    assert "the numbers below are not meaningful" in out
+    assert (tmp_path / "regression_uncertainty.png").stat().st_size > 1000
