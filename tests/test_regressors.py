@@ -271,3 +271,19 @@ def test_regressor_does_not_change_the_users_arrays():
     for k in X:
         np.testing.assert_array_equal(X[k], before[k])
     np.testing.assert_array_equal(y, y_before)
+
+
+@pytest.mark.parametrize("cls", [RAMLRegressor, LateFusionRegressor], ids=lambda c: c.__name__)
+def test_out_of_core_input_trains_the_same_model(cls, tmp_path):
+    """np.memmap modalities stream from disk (float targets go through the same batches as
+    labels do): the same model as the in-memory arrays, with early stopping's split too."""
+    X, y = _linear_task(n=240)
+    X = {k: v.astype(np.float32) for k, v in X.items()}
+    M = {}
+    for k, v in X.items():
+        np.save(tmp_path / f"{k}.npy", v)
+        M[k] = np.load(tmp_path / f"{k}.npy", mmap_mode="r")
+    ref = _small(cls, max_epochs=3, early_stopping=True).fit(X, y)
+    reg = _small(cls, max_epochs=3, early_stopping=True).fit(M, y)
+    assert reg.data_placement_ == "stream" and ref.data_placement_ == "device"
+    np.testing.assert_array_equal(reg.predict(M), ref.predict(X))
