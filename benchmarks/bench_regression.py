@@ -43,6 +43,7 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # HistGradientBoosting: one thread per process
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import platform  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -105,8 +106,9 @@ def concat_with_indicators(X, names):
     return np.hstack(out)
 
 
-def make_estimator(name, seed, names, quick=False):
-    """An estimator by name; the scikit-learn ones take the dict through a Pipeline."""
+def make_estimator(name, seed, names, quick=False, params=None):
+    """An estimator by name; the scikit-learn ones take the dict through a Pipeline.
+    ``params``: set on the skmm regressors that have them (``--params``)."""
     if name in BASELINES:
         model = {
             "RidgeCV": RidgeCV(),
@@ -124,6 +126,8 @@ def make_estimator(name, seed, names, quick=False):
         est.set_params(n_threads=1)
     if quick:
         est.set_params(max_epochs=3)
+    accepted = est.get_params(deep=False)
+    est.set_params(**{k: v for k, v in (params or {}).items() if k in accepted})
     return est
 
 
@@ -217,7 +221,7 @@ def describe(name, california_home, quick=False):
 # ---------------------------------------------------------------------------
 
 
-def run_task(dataset, seed, name, california_home, deadline, quick=False):
+def run_task(dataset, seed, name, california_home, deadline, quick=False, params=None):
     """Fit one estimator on one split and score it; skipped after ``deadline``."""
     row = dict(dataset=dataset, seed=seed, estimator=label(name))
     if time.time() > deadline:
@@ -226,14 +230,14 @@ def run_task(dataset, seed, name, california_home, deadline, quick=False):
 
     torch.set_num_threads(1)
     try:
-        return _run_task(row, dataset, seed, name, california_home, quick)
+        return _run_task(row, dataset, seed, name, california_home, quick, params)
     except Exception as exc:  # a failed fit is a result too (recorded, listed)
         return dict(row, error=f"{type(exc).__name__}: {exc}")
 
 
-def _run_task(row, dataset, seed, name, california_home, quick):
+def _run_task(row, dataset, seed, name, california_home, quick, params=None):
     X_train, y_train, X_test, y_test = split(dataset, seed, california_home, quick)
-    est = make_estimator(name, seed, list(X_train), quick)
+    est = make_estimator(name, seed, list(X_train), quick, params)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
@@ -408,7 +412,16 @@ def _provenance(payload):
         f"{env['cpu']} ({env['cpus']} cores, load {env['load_at_start']} at start); "
         f"torch {env['torch']}, scikit-learn {env['sklearn']}; {payload['settings']['jobs']} "
         f"processes; {payload['wall_seconds'] / 60:.1f} minutes in all.\n\n"
+        + _params_text(payload)
     )
+
+
+def _params_text(payload):
+    params = payload["settings"].get("params")
+    if not params:
+        return ""
+    return ("**Not the defaults:** the skmm regressors that have them were given "
+            + ", ".join(f"`{k}={v!r}`" for k, v in params.items()) + ".\n\n")
 
 
 def patterns_markdown(payload):
@@ -539,6 +552,9 @@ def main(argv=None):
     parser.add_argument("--resume", action="store_true",
                         help="keep the fits in <out>_defaults.json (not the skipped ones); "
                         "run the others")
+    parser.add_argument("--params", type=json.loads, default=None,
+                        help="JSON object of parameters set on the skmm regressors that "
+                        'have them, e.g. \'{"std_calibration": null}\' (use with --out)')
     parser.add_argument("--out", default="regression",
                         help="prefix of the result files: <out>_defaults, "
                         "<out>_california_patterns")
@@ -561,15 +577,14 @@ def main(argv=None):
         command=command.strip(), environment=provenance(),
         settings=dict(seeds=args.seeds, jobs=args.jobs, budget_minutes=args.budget_minutes,
                       quick=args.quick, generated=GENERATED, train_drop=TRAIN_DROP,
-                      level=LEVEL, estimators=[label(n) for n in names]),
+                      level=LEVEL, estimators=[label(n) for n in names],
+                      params=args.params or {}),
         datasets={d: describe(d, args.california_home, args.quick) for d in datasets},
         results=[], wall_seconds=0.0,
     )
     base = os.path.join(results_dir, args.out)
     earlier_seconds = 0.0
     if args.resume and os.path.exists(base + "_defaults.json"):
-        import json
-
         with open(base + "_defaults.json") as f:
             old = json.load(f)
         old["results"] = [r for r in old["results"] if not r.get("skipped")]
@@ -591,7 +606,7 @@ def main(argv=None):
         write_results(base + "_california_patterns", payload, patterns_markdown(payload))
 
     jobs = Parallel(n_jobs=args.jobs, return_as="generator_unordered")(
-        delayed(run_task)(d, s, n, args.california_home, deadline, args.quick)
+        delayed(run_task)(d, s, n, args.california_home, deadline, args.quick, args.params)
         for d, s, n in todo_run)
     for row in jobs:
         payload["results"].append(row)
