@@ -223,6 +223,9 @@ class RedCoreModule(MultimodalModule):
     eta_log, ra_log : list of (int, Tensor)
         The optimizer step of each regulation update, with ``eta`` after it
         and the ``RA`` it used.
+    loss_terms : tuple of str
+        ``("loss_ce", "loss_kl", "loss_mse")`` for classification,
+        ``("loss_pred", "loss_kl", "loss_mse")`` for regression.
     """
 
     def __init__(
