@@ -945,46 +945,41 @@ class LayerSizes(Options):
         return "a sequence of positive ints (layer widths)"
 
 
-class _StratifiedSplit:
-    """skorch ``train_split`` for early stopping: a stratified hold-out of a
-    :class:`TensorData` (a plain one where a class is too small to stratify).
-    A class, not a closure, so that a fitted estimator pickles."""
-
-    def __init__(self, fraction, seed):
-        self.fraction, self.seed = fraction, seed
-
-    def __call__(self, dataset, y=None, **fit_params):
-        labels = dataset.y.cpu().numpy()
-        idx = np.arange(len(labels))
-        try:
-            train, valid = train_test_split(
-                idx, test_size=self.fraction, stratify=labels, random_state=self.seed
-            )
-        except ValueError:  # a class too small to stratify
-            train, valid = train_test_split(idx, test_size=self.fraction, random_state=self.seed)
-        device = dataset.mask.device
-        return (
-            dataset[torch.as_tensor(train, device=device)],
-            dataset[torch.as_tensor(valid, device=device)],
-        )
-
-
 class _ShuffleSplit:
-    """skorch ``train_split`` for a regressor's early stopping: a shuffled hold-out of a
-    :class:`TensorData` (targets are not classes: nothing to stratify)."""
+    """skorch ``train_split`` for early stopping: a shuffled hold-out of a
+    :class:`TensorData` (a regressor's: targets are not classes, nothing to
+    stratify). A class, not a closure, so that a fitted estimator pickles."""
 
     def __init__(self, fraction, seed):
         self.fraction, self.seed = fraction, seed
 
-    def __call__(self, dataset, y=None, **fit_params):
-        train, valid = train_test_split(
+    def _split(self, dataset):
+        return train_test_split(
             np.arange(len(dataset)), test_size=self.fraction, random_state=self.seed
         )
+
+    def __call__(self, dataset, y=None, **fit_params):
+        train, valid = self._split(dataset)
         device = dataset.mask.device
         return (
             dataset[torch.as_tensor(train, device=device)],
             dataset[torch.as_tensor(valid, device=device)],
         )
+
+
+class _StratifiedSplit(_ShuffleSplit):
+    """A classifier's hold-out: stratified by label (shuffled where a class is too
+    small to stratify)."""
+
+    def _split(self, dataset):
+        labels = dataset.y.cpu().numpy()
+        try:
+            return train_test_split(
+                np.arange(len(labels)), test_size=self.fraction, stratify=labels,
+                random_state=self.seed,
+            )
+        except ValueError:  # a class too small to stratify
+            return super()._split(dataset)
 
 
 class _ValidAccuracy(Callback):
@@ -1088,6 +1083,11 @@ class MultimodalBase(BaseEstimator):
     def _min_epochs(self):
         """Epochs before the convergence rule may stop training (0: from the first)."""
         return 0
+
+    def _after_training(self, net, dataset):
+        """Set a method's own fitted attributes from the trained ``net`` and the training
+        ``dataset`` (validated, targets encoded; ``net.train_split(dataset)`` gives the
+        early-stopping split). Runs in ``fit`` with its torch threads."""
 
     # -- what a task layer provides ------------------------------------------
 
@@ -1199,6 +1199,7 @@ class MultimodalBase(BaseEstimator):
             )
             dataset = make_dataset(data, targets, device, placement)
             net.fit(dataset, None)
+            self._after_training(net, dataset)
         self.data_placement_ = placement
         self.net_ = net
         self.history_ = net.history
@@ -1353,7 +1354,10 @@ class MultimodalRegressorBase(RegressorMixin, MultimodalBase):
 
     def _unscale(self, values):
         """Standardized outputs ``(n, n_targets)`` back in the targets' units and shape."""
-        values = values.astype(np.float64) * self._y_scale + self._y_mean
+        return self._shape(values.astype(np.float64) * self._y_scale + self._y_mean)
+
+    def _shape(self, values):
+        """Outputs ``(n, n_targets)`` in the shape of the ``y`` given to ``fit``."""
         return values[:, 0] if self._y_1d else values
 
     def predict(self, X):

@@ -544,22 +544,10 @@ class _RedCore(EmbeddingMixin):
     def _method_callbacks(self):
         return [("regulate_eta", RegulateEta())]
 
-    def fit(self, X, y):
-        """Train on multimodal data, missing modalities included.
-
-        Parameters
-        ----------
-        X : dict, MultimodalData, array-like or DataFrame
-            Multimodal input; a missing modality is a NaN row.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Class labels (classifier) or target values (regressor).
-
-        Returns
-        -------
-        self
-        """
-        super().fit(X, y)
-        module = self.net_.module_
+    def _after_training(self, net, dataset):
+        """``eta_``, ``eta_history_`` and ``relative_advantage_history_`` from the trained
+        module's regulation state and logs."""
+        module = net.module_
         n_mod = len(self.modalities_)
         n_steps = int(module.n_steps)  # restored with the weights under early stopping
 
@@ -573,7 +561,6 @@ class _RedCore(EmbeddingMixin):
         self.relative_advantage_history_ = rows(module.ra_log)
         module.eta_log, module.ra_log = [], []  # kept once, here
         self.eta_ = module.eta.detach().cpu().double().numpy()
-        return self
 
     def transform(self, X):
         """The joint representation ``z^{M+1}`` (means; ``z_hat`` for missing modalities).

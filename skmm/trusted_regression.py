@@ -21,10 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array
 from torch import nn
 
-from skmm._data import validate_multimodal
 from skmm.base import (
     _PREDICT_BATCH,
     MultimodalBase,
@@ -32,10 +30,7 @@ from skmm.base import (
     MultimodalRegressorBase,
     build_encoders,
     fill_doc,
-    make_dataset,
-    resolve_placement,
     take,
-    torch_threads,
 )
 from skmm.nn.functional import masked_row_sum
 
@@ -474,31 +469,25 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
                 "early-stopping validation split: set early_stopping=True, or "
                 "std_calibration=None."
             )
-        super().fit(X, y)
-        self._calibration = None
-        if self.std_calibration == "validation":
-            self._calibration = self._validation_nig(X, y)
-        return self
+        return super().fit(X, y)
 
-    def _validation_nig(self, X, y):
-        """The per-modality NIGs, presence mask and standardized targets of the
-        early-stopping validation split (float64 arrays), for the recalibration."""
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        y = y.reshape(len(y), -1)
-        targets = ((y - self._y_mean) / self._y_scale).astype(np.float32)
-        data = validate_multimodal(self, X, reset=False, modalities=self.modalities, copy=False)
-        net = self.net_
-        placement = resolve_placement(self.data_placement, data, net.device)
-        _, valid = net.train_split(make_dataset(data, targets, net.device, placement))
+    def _after_training(self, net, dataset):
+        """For ``std_calibration="validation"``: keep the per-modality NIGs, presence
+        mask and standardized targets of the early-stopping validation split (float64
+        arrays), from which :meth:`_std_scales` fits the factors."""
+        self._calibration = None
+        if self.std_calibration != "validation":
+            return
+        _, valid = net.train_split(dataset)
         module = net.module_
         module.eval()
         parts, ys = [], []
-        with torch_threads(self.n_threads), torch.no_grad():
+        with torch.no_grad():
             for batch, yb in valid.iter_batches(_PREDICT_BATCH, shuffle=False):
                 parts.append(_nig_and_mask(module, batch).cpu())
                 ys.append(yb.double().cpu())
         nig, mask = self._split_nig(torch.cat(parts).numpy())
-        return {"nig": nig, "mask": mask, "y": torch.cat(ys).numpy()}
+        self._calibration = {"nig": nig, "mask": mask, "y": torch.cat(ys).numpy()}
 
     # -- inference ---------------------------------------------------------
 
@@ -532,10 +521,6 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
             gamma, std = _combined_mean_std(nig, own)
             scales[inverse.ravel() == p] = _conformal_scale(np.abs(y - gamma) / std)
         return scales
-
-    def _shape(self, values):
-        """Outputs ``(n, n_targets)`` in the shape of the ``y`` given to ``fit``."""
-        return values[:, 0] if self._y_1d else values
 
     def predict(self, X, return_std=False):
         """Predicted target values: the combined NIG's mean ``gamma``.
