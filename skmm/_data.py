@@ -53,7 +53,7 @@ class MultimodalData(dict):
 
     Parameters
     ----------
-    data : mapping, optional
+    data : mapping, default=None
         Modality name -> array with samples along the first axis.
     **arrays : array-like
         More modalities, as keyword arguments.
@@ -682,18 +682,6 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0, copy=Tru
 
 #: The numpydoc "Attributes" entries of what :func:`validate_multimodal` sets at fit,
 #: shared by every estimator and transformer docstring.
-INPUT_ATTRIBUTES_DOC = """
-    modalities_ : list of str
-        Modality names seen in ``fit``, in order.
-    feature_shapes_ : dict
-        Per-modality feature shape seen in ``fit``: ``(d,)`` or ``(None, d)``.
-    n_features_in_ : int
-        Number of columns, when ``X`` was a flat 2D array.
-    feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame with string column names.
-"""
-
-
 def validate_multimodal(
     estimator, X, *, reset, modalities=None, dtype=np.float32, fill=0.0, copy=True
 ):

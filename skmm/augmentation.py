@@ -12,7 +12,6 @@ and ``score`` skip it. imbalanced-learn is an optional dependency
 This module imports numpy and scikit-learn only (never torch).
 """
 
-import itertools
 import numbers
 from numbers import Integral
 
@@ -23,6 +22,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length
 
 from skmm._data import mark_missing, restore_like, validate_multimodal
+from skmm._patterns import ordered_subsets
 
 __all__ = ["MissingPatternAugmenter", "presence_patterns"]
 
@@ -48,10 +48,7 @@ def presence_patterns(names):
     >>> presence_patterns(["a", "b", "c"])
     [('a',), ('b',), ('c',), ('a', 'b'), ('a', 'c'), ('b', 'c'), ('a', 'b', 'c')]
     """
-    names = list(names)
-    return [
-        subset for k in range(1, len(names) + 1) for subset in itertools.combinations(names, k)
-    ]
+    return ordered_subsets(names)
 
 
 def _check_patterns(patterns, names, owner):

@@ -16,13 +16,11 @@ from skmm.base import (
     EmbeddingMixin,
     MultimodalBase,
     MultimodalClassifierBase,
-    MultimodalModule,
     MultimodalRegressorBase,
-    build_encoders,
     fill_doc,
-    take,
 )
 from skmm.nn.functional import masked_row_sum
+from skmm.nn.module import MultimodalModule, build_encoders, take
 from skmm.nn.tasks import Classification
 
 __all__ = [
@@ -92,6 +90,9 @@ class ConcatFusionModule(MultimodalModule):
 
 class _ConcatFusion(EmbeddingMixin):
     """Concatenation fusion's parameters, module and embedding, for both tasks."""
+
+    #: Named settings offered by ``skmm benchmark`` (:func:`skmm.utils.estimator_presets`).
+    _presets = {"concat-aug": ({"augment": "all"}, "The same, with augment='all'")}
 
     _parameter_constraints = {
         **MultimodalBase._parameter_constraints,

@@ -13,7 +13,7 @@
   ``mean_pinball_loss`` scores one quantile); both are computed with
   :data:`scipy.stats.norm`.
 * :func:`calibration_scores` gives either set under every missing pattern,
-  through :func:`skmm.evaluation.missing_pattern_scores`.
+  as :func:`skmm.evaluation.missing_pattern_scores` scores them.
 
 Every function here is also importable from :mod:`skmm.evaluation`.
 """
@@ -25,7 +25,8 @@ import numpy as np
 from scipy.stats import norm
 from sklearn.metrics import r2_score
 
-from skmm.corruption import KeepModalities
+from skmm._model_input import _final_estimator, _Input, _score_patterns, _task
+from skmm._tables import _append, _make_table
 
 __all__ = [
     "calibration_scores",
@@ -280,8 +281,6 @@ def _std_predictor(estimator):
     A fitted search predicts through its ``best_estimator_``; a Pipeline
     passes ``return_std`` on to its final step.
     """
-    from skmm.evaluation import _final_estimator
-
     est = getattr(estimator, "best_estimator_", estimator)
     final = _final_estimator(est)
     try:
@@ -406,8 +405,6 @@ def calibration_scores(estimator, X, y, *, patterns="all", n_bins=15, level=0.9,
     >>> bool(0.8 <= table["score_coverage"].iloc[-1] <= 1.0)
     True
     """
-    from skmm.evaluation import _final_estimator, _task, missing_pattern_scores
-
     _check_n_bins(n_bins)
     level = _check_level(level)
     if _task(estimator) == "regressor":
@@ -441,8 +438,7 @@ def calibration_scores(estimator, X, y, *, patterns="all", n_bins=15, level=0.9,
                 "confidence": float(proba.max(1).mean()),
             }
 
-    return missing_pattern_scores(estimator, X, y, patterns=patterns, scoring=scores,
-                                  modalities=modalities)
+    return _score_patterns(estimator, X, y, patterns, scores, modalities, "calibration_scores")
 
 
 def removal_violations(estimator, X, *, tol=0.0, modalities=None):
@@ -490,8 +486,6 @@ def removal_violations(estimator, X, *, tol=0.0, modalities=None):
     >>> table["removed"].tolist(), table["n_cases"].tolist()
     (['a', 'b', 'all'], [60, 60, 120])
     """
-    from skmm.evaluation import _append, _final_estimator, _Input, _make_table, _task
-
     if not isinstance(tol, numbers.Real) or not tol >= 0:
         raise ValueError(f"tol must be a non-negative number, got {tol!r}.")
     if _task(estimator) == "regressor" or not hasattr(estimator, "predict_proba"):
@@ -508,9 +502,8 @@ def removal_violations(estimator, X, *, tol=0.0, modalities=None):
         rows = np.flatnonzero(inp.mask[:, m] & several)
         n_viol = 0
         if rows.size:
-            others = [n for n in inp.names if n != name]
-            Xr = KeepModalities(others).corrupt(inp.mm[rows])
-            reduced = np.asarray(estimator.predict_proba(inp.back(Xr, rows))).max(1)
+            without = inp.keep(rows, np.array([n != name for n in inp.names]))
+            reduced = np.asarray(estimator.predict_proba(inp.back(without, rows))).max(1)
             n_viol = int((reduced > confidence[rows] + tol).sum())
         _append(table, {"removed": name, "n_cases": int(rows.size), "n_violations": n_viol})
     _append(table, {"removed": "all", "n_cases": sum(table["n_cases"]),

@@ -28,33 +28,18 @@ __all__ = ["main"]
 
 @functools.cache
 def _cli_estimators(task="classifier"):
-    """Command-line name -> (public class name in skmm, extra parameters, description).
-
-    Every classifier (``task="classifier"``) or regressor (``task="regressor"``)
-    of :func:`skmm.utils.all_estimators`, named by its class name without
-    ``Classifier`` / ``Regressor`` and ``Fusion``, lower-cased
-    (``RAMLClassifier`` -> ``raml``, ``RAMLRegressor`` -> ``raml``) and
-    described by the first line of its docstring; plus ``concat-aug``,
-    concatenation fusion with augmentation. The two tasks have one table each
-    (the data set decides which one ``--estimators`` reads), so a name means
-    the same method in both. Built on first use (``skmm.cli.ESTIMATORS``, the
-    classifiers), since finding the estimators imports torch: ``skmm
-    --version`` and argument errors stay fast.
+    """Command-line name -> (public class name in skmm, extra parameters, description):
+    :func:`skmm.utils.estimator_presets`. The two tasks have one table each (the
+    data set decides which one ``--estimators`` reads). Built on first use
+    (``skmm.cli.ESTIMATORS``, the classifiers), since finding the estimators
+    imports torch: ``skmm --version`` and argument errors stay fast.
     """
-    from skmm.utils import all_estimators
+    from skmm.utils import estimator_presets
 
-    suffix = {"classifier": "Classifier", "regressor": "Regressor"}[task]
-    out = {}
-    for name, cls in all_estimators(task):
-        key = name.removesuffix(suffix).removesuffix("Fusion").lower()
-        out[key] = (name, {}, cls.__doc__.strip().splitlines()[0].rstrip("."))
-        if name == f"ConcatFusion{suffix}" and "augment" in cls().get_params(deep=False):
-            out["concat-aug"] = (name, {"augment": "all"}, "The same, with augment='all'")
-        if name == "TrustedFusionClassifier":
-            out["tmc"] = (name, {"combine": "dempster"}, "The same, Dempster's rule (TMC)")
-            out["rcml"] = (name, {"combine": "average"}, "The same, evidence averaging (RCML)")
-    return out
-
+    return {
+        key: (cls.__name__, params, description)
+        for key, (cls, params, description) in estimator_presets(task).items()
+    }
 
 
 def __getattr__(name):
@@ -453,7 +438,7 @@ def _environment(args, estimators):
     import torch
 
     import skmm
-    from skmm.base import resolve_device
+    from skmm._training import resolve_device
 
     return {
         "epochs": {k: est.get_params().get("max_epochs") for k, est in estimators.items()},
@@ -493,7 +478,7 @@ def _table(header, rows):
 
 def _by_estimator(table, keys, column="score"):
     """A report table's ``column`` per estimator, as ``{name: float array}``."""
-    from skmm.evaluation import _columns
+    from skmm._tables import _columns
 
     cols = _columns(table)
     return {k: cols[column][cols["estimator"] == k].astype(float) for k in keys}, cols
@@ -519,7 +504,7 @@ def _benchmark(args, parser):
 
     from skmm import PerModality
     from skmm._data import check_multimodal
-    from skmm.base import resolve_device
+    from skmm._training import resolve_device
     from skmm.evaluation import robustness_report, summarize_by_size
 
     try:

@@ -37,21 +37,27 @@ import warnings
 from numbers import Real
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
-from sklearn.utils import check_random_state, get_tags
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
 from skmm._data import (
-    INPUT_ATTRIBUTES_DOC,
-    SINGLE_MODALITY,
-    MultimodalData,
     _rows,
     check_multimodal,
     mark_missing,
     restore_like,
     validate_multimodal,
+)
+from skmm._docstrings import fill_transformer_doc
+from skmm._modality_params import (
+    _NAMES,
+    _SPEC,
+    _as_names,
+    _check_known,
+    _check_spec,
+    _is_fitted,
+    _selected,
 )
 
 __all__ = [
@@ -59,109 +65,16 @@ __all__ = [
     "GaussianNoise",
     "KeepModalities",
     "ModalityDropout",
-    "PerModality",
-    "SplitModalities",
     "make_conflictive",
 ]
 
 _APPLY_ON = ("transform", "fit_transform", "both")
-
-_APPLY_ON_DOC = """apply_on : {"transform", "fit_transform", "both"}, default="transform"
-        When the corruption acts: ``"transform"`` corrupts in ``transform``
-        only (``fit_transform`` returns a clean copy, so a Pipeline trains on
-        clean data and predicts on corrupted data); ``"fit_transform"``
-        corrupts in ``fit_transform`` only (training-time augmentation);
-        ``"both"`` always. :meth:`corrupt` always corrupts. Under the default,
-        ``GridSearchCV(return_train_score=True)`` train scores and
-        ``cross_val_predict`` see corrupted data too (they call ``transform``)."""
-
-
-_MODALITIES_DOC = """modalities : dict, default=None
-        Column spec of flat input, as on the estimators: modality name ->
-        column indices, a ``slice`` or (for a DataFrame) column names. The
-        modalities are then acted on separately and written back into a copy
-        of the flat array or DataFrame. ``None``: a flat ``X`` is the single
-        modality ``"x"``."""
-
-
-def _doc(cls):
-    """Class decorator: fill the shared ``{apply_on}``, ``{modalities}`` and
-    ``{input_attributes}`` docs."""
-    doc = cls.__doc__.replace("{apply_on}", _APPLY_ON_DOC)
-    doc = doc.replace("{modalities}", _MODALITIES_DOC)
-    cls.__doc__ = doc.replace("    {input_attributes}\n", INPUT_ATTRIBUTES_DOC.lstrip("\n"))
-    return cls
-
-
-def _as_names(value, param):
-    """A modality-name parameter (a str or a sequence of str) as a list."""
-    if isinstance(value, str):
-        return [value]
-    try:
-        names = list(value)
-    except TypeError:
-        raise TypeError(
-            f"{param} must be a modality name or a list of names, got {value!r}."
-        ) from None
-    for name in names:
-        if not isinstance(name, str):
-            raise TypeError(f"{param} must hold modality names (str), got {name!r}.")
-    return names
-
-
-def _check_known(owner, names, known, param):
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        hint = ""
-        if list(known) == [SINGLE_MODALITY] and getattr(owner, "modalities", None) is None:
-            hint = (
-                " A flat array or DataFrame is the single modality 'x' unless split: pass "
-                "modalities={name: columns, ...}, the column spec the estimators take."
-            )
-        raise ValueError(
-            f"{type(owner).__name__}: unknown modalities {unknown} in `{param}`; the data "
-            f"has modalities {list(known)}.{hint}"
-        )
-
-
-def _selected(owner, names):
-    """Modalities chosen by a ``targets`` parameter (``None``: all)."""
-    if owner.targets is None:
-        return list(names)
-    chosen = _as_names(owner.targets, "targets")
-    _check_known(owner, chosen, names, "targets")
-    return chosen
-
-
-#: The constraint of a parameter naming modalities (a name or a list of names).
-_NAMES = [str, list, tuple, None]
-#: The constraint of ``modalities``, the column spec (a dict); other forms get a
-#: hint towards ``targets`` from :func:`_check_spec`.
-_SPEC = [dict, str, list, tuple, None]
-
-
-def _check_spec(owner):
-    """The ``modalities`` column spec of a transformer (``None`` or a dict)."""
-    owner._validate_params()  # a wrong type gets sklearn's message first
-    spec = owner.modalities
-    if spec is not None and not isinstance(spec, dict):
-        raise TypeError(
-            f"{type(owner).__name__}: modalities is the column spec of flat data (a dict "
-            f"modality name -> columns), as on the estimators; got {spec!r}. To choose the "
-            f"modalities to act on, use targets={spec!r}."
-        )
-    return spec
-
 
 def _check_fraction(owner, name, value):
     if not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:
         raise ValueError(
             f"{type(owner).__name__}: {name} must be a number in [0, 1], got {value!r}."
         )
-
-
-def _is_fitted(estimator):
-    return hasattr(estimator, "modalities_")
 
 
 class _Corruption(TransformerMixin, BaseEstimator):
@@ -291,7 +204,7 @@ class _RandomCorruption(_Corruption):
         return tags
 
 
-@_doc
+@fill_transformer_doc
 class GaussianNoise(_RandomCorruption):
     """Additive Gaussian noise on chosen modalities.
 
@@ -369,7 +282,7 @@ class GaussianNoise(_RandomCorruption):
         return out
 
 
-@_doc
+@fill_transformer_doc
 class FeatureMasking(_RandomCorruption):
     """Set random features (2D) or whole timesteps (sequences) to zero.
 
@@ -450,7 +363,7 @@ class FeatureMasking(_RandomCorruption):
         return out
 
 
-@_doc
+@fill_transformer_doc
 class ModalityDropout(_RandomCorruption):
     """Mark modalities missing at random, at a per-modality rate.
 
@@ -538,7 +451,7 @@ class ModalityDropout(_RandomCorruption):
         return mark_missing(data.arrays, kept)
 
 
-@_doc
+@fill_transformer_doc
 class KeepModalities(_Corruption):
     """A fixed missing pattern: every modality not named becomes missing.
 
@@ -601,305 +514,6 @@ class KeepModalities(_Corruption):
                 "(none of the kept modalities is present there)."
             )
         return mark_missing(data.arrays, np.broadcast_to(kept, data.mask.shape))
-
-
-def _present_part(data, m):
-    """Selector of the present rows (2D) or valid timesteps (3D) of modality ``m``.
-
-    Returns a boolean index over the first axis (2D) or the first two axes
-    (3D) and, per selected row, the sample it belongs to.
-    """
-    if data.arrays[m].ndim == 2:
-        sel = data.mask[:, m]
-        return sel, np.flatnonzero(sel)
-    n_steps = data.arrays[m].shape[1]
-    sel = np.arange(n_steps) < data.lengths[m][:, None]
-    return sel, np.nonzero(sel)[0]
-
-
-def _dense(result):
-    if sp.issparse(result):
-        result = result.toarray()
-    result = np.asarray(result)
-    if result.ndim == 1:
-        result = result.reshape(-1, 1)
-    if result.dtype.kind != "f":
-        result = result.astype(np.float64)
-    return result
-
-
-@_doc
-class PerModality(TransformerMixin, BaseEstimator):
-    """Apply a separate clone of a scikit-learn transformer to each modality.
-
-    Each chosen modality gets its own clone of ``transformer``, fitted on that
-    modality's present rows only (for a sequence modality: on its valid
-    timesteps stacked into one 2D array). Missing rows pass through as NaN
-    rows and sequence padding stays NaN, so the output keeps the input's
-    missing pattern; the feature dimension may change (e.g. with ``PCA``). A
-    modality with no present row at transform gives all-NaN rows of the
-    fitted output width. Sparse transformer output is made dense.
-
-    Parameters
-    ----------
-    transformer : estimator object
-        A scikit-learn transformer (``StandardScaler()``, ``PCA(10)``, ...).
-        For supervised transformers ``y`` is passed along (per timestep: the
-        label of its sample).
-    targets : str or list of str, default=None
-        Modalities to transform; the others pass through unchanged. ``None``
-        transforms all.
-    modalities : dict, default=None
-        Column spec of flat input, as on the estimators: modality name ->
-        column indices, a ``slice`` or (for a DataFrame) column names. The
-        modalities are then transformed separately and written back into a copy
-        of the flat array or DataFrame (the transformer must then keep each
-        modality's width). ``None``: a flat ``X`` is the single
-        modality ``"x"``.
-
-    Attributes
-    ----------
-    transformers_ : dict
-        Modality name -> fitted clone of ``transformer``.
-    {input_attributes}
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.decomposition import PCA
-    >>> from skmm import PerModality
-    >>> rng = np.random.RandomState(0)
-    >>> X = {"a": rng.randn(20, 5), "b": rng.randn(20, 3)}
-    >>> X["a"][:4] = np.nan  # "a" missing for four samples
-    >>> out = PerModality(PCA(n_components=2)).fit_transform(X)
-    >>> out["a"].shape, out["b"].shape
-    ((20, 2), (20, 2))
-    >>> bool(np.isnan(out["a"][:4]).all())
-    True
-    """
-
-    _parameter_constraints = {
-        "transformer": [HasMethods(["fit", "transform"])],
-        "targets": _NAMES,
-        "modalities": _SPEC,
-    }
-
-    def __init__(self, transformer, targets=None, modalities=None):
-        self.transformer = transformer
-        self.targets = targets
-        self.modalities = modalities
-
-    def _restore(self, X, data, outputs):
-        spec = self.modalities
-        if spec is not None and not isinstance(X, dict):
-            for name, arr, new in zip(data.names, data.arrays, outputs):
-                if new.shape[1:] != arr.shape[1:]:
-                    raise ValueError(
-                        f"PerModality: the transformer changes the width of modality {name!r} "
-                        f"({arr.shape[-1]} -> {new.shape[-1]} features), which cannot be "
-                        "written back into its columns; split the data first with "
-                        "SplitModalities(modalities) instead of passing modalities here."
-                    )
-        return restore_like(X, data.names, outputs, spec if not isinstance(X, dict) else None)
-
-    @_fit_context(prefer_skip_nested_validation=False)  # the clones validate their own
-    def _fit(self, X, y, transform):
-        data = validate_multimodal(
-            self, X, reset=True, modalities=_check_spec(self), dtype=None, fill=np.nan
-        )
-        chosen = _selected(self, data.names)
-        if y is not None:
-            y = np.asarray(y)
-            if y.shape[0] != data.n_samples:
-                raise ValueError(
-                    f"Found input variables with inconsistent numbers of samples: "
-                    f"[{data.n_samples}, {y.shape[0]}]"
-                )
-        self.transformers_ = {}
-        self._n_out = {}
-        outputs = list(data.arrays)
-        for m, name in enumerate(data.names):
-            if name not in chosen:
-                continue
-            sel, owner = _present_part(data, m)
-            rows = data.arrays[m][sel]
-            if rows.shape[0] == 0:
-                raise ValueError(
-                    f"PerModality: modality {name!r} has no present sample to fit on."
-                )
-            part_y = None if y is None else y[owner]
-            est = clone(self.transformer)
-            if transform:
-                result = _dense(est.fit_transform(rows, part_y))
-            else:
-                est.fit(rows, part_y)
-                result = _dense(est.transform(rows[:1]))
-            self.transformers_[name] = est
-            self._n_out[name] = result.shape[1]
-            if transform:
-                outputs[m] = self._place(data, m, sel, result)
-        return data, outputs
-
-    def _place(self, data, m, sel, result):
-        arr = data.arrays[m]
-        out = np.full(arr.shape[:-1] + (result.shape[1],), np.nan, dtype=result.dtype)
-        out[sel] = result
-        return out
-
-    def fit(self, X, y=None):
-        """Fit one clone of ``transformer`` per chosen modality, on its present rows.
-
-        Parameters
-        ----------
-        X : dict, MultimodalData, array-like or DataFrame
-            Multimodal input; a missing modality is a NaN row.
-        y : array-like of shape (n_samples,), default=None
-            Passed to supervised transformers.
-
-        Returns
-        -------
-        self
-        """
-        self._fit(X, y, transform=False)
-        return self
-
-    def fit_transform(self, X, y=None):
-        """Fit, and transform with each clone's own ``fit_transform``.
-
-        Parameters
-        ----------
-        X : dict, MultimodalData, array-like or DataFrame
-            Multimodal input; a missing modality is a NaN row.
-        y : array-like of shape (n_samples,), default=None
-            Passed to supervised transformers.
-
-        Returns
-        -------
-        ndarray or MultimodalData
-            Same container form as ``X``.
-        """
-        data, outputs = self._fit(X, y, transform=True)
-        return self._restore(X, data, outputs)
-
-    def transform(self, X):
-        """Transform the present rows of each modality; missing rows stay NaN.
-
-        Parameters
-        ----------
-        X : dict, MultimodalData, array-like or DataFrame
-            Multimodal input with the modalities seen in ``fit``.
-
-        Returns
-        -------
-        ndarray or MultimodalData
-            Same container form as ``X``.
-        """
-        check_is_fitted(self, "transformers_")
-        data = validate_multimodal(
-            self, X, reset=False, modalities=_check_spec(self), dtype=None, fill=np.nan
-        )
-        outputs = list(data.arrays)
-        for m, name in enumerate(data.names):
-            if name not in self.transformers_:
-                continue
-            sel, _ = _present_part(data, m)
-            if sel.any():
-                result = _dense(self.transformers_[name].transform(data.arrays[m][sel]))
-            else:  # nothing present: all-NaN rows of the fitted width
-                result = np.empty((0, self._n_out[name]), dtype=data.arrays[m].dtype)
-            outputs[m] = self._place(data, m, sel, result)
-        return self._restore(X, data, outputs)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        inner = get_tags(self.transformer)
-        tags.input_tags.dict = True
-        tags.input_tags.three_d_array = True
-        tags.non_deterministic = inner.non_deterministic
-        if inner.transformer_tags is not None:
-            tags.transformer_tags.preserves_dtype = list(inner.transformer_tags.preserves_dtype)
-        return tags
-
-
-@_doc
-class SplitModalities(TransformerMixin, BaseEstimator):
-    """Split the columns of a flat 2D array or DataFrame into modalities.
-
-    A stateless wrapper of :func:`skmm.as_multimodal` (values checked by the
-    data layer) so that a Pipeline can start from tabular data:
-    ``make_pipeline(SplitModalities(spec), PerModality(StandardScaler()),
-    RAMLClassifier())``. Dict input with ``modalities=None`` passes through
-    (as a validated copy).
-
-    Parameters
-    ----------
-    modalities : dict, default=None
-        Modality name -> column indices, a ``slice`` or (for a DataFrame)
-        column names. ``None`` makes a flat array the single modality ``"x"``.
-
-    Attributes
-    ----------
-    {input_attributes}
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmm import SplitModalities
-    >>> X = np.arange(12.0).reshape(3, 4)
-    >>> Xm = SplitModalities({"a": [0], "b": slice(1, 4)}).transform(X)
-    >>> Xm
-    MultimodalData({a: (3, 1), b: (3, 3)}, n_samples=3)
-    """
-
-    _parameter_constraints = {"modalities": [dict, None]}
-
-    def __init__(self, modalities=None):
-        self.modalities = modalities
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Check ``X`` against the spec and record the layout.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), DataFrame or dict
-            The input.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        validate_multimodal(
-            self, X, reset=True, modalities=self.modalities, dtype=None, fill=np.nan
-        )
-        return self
-
-    def transform(self, X):
-        """Split ``X`` into a :class:`~skmm.MultimodalData`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), DataFrame or dict
-            The input (with the columns seen in ``fit``, if fitted).
-
-        Returns
-        -------
-        MultimodalData
-        """
-        data = validate_multimodal(
-            self, X, reset=False, modalities=self.modalities, dtype=None, fill=np.nan
-        )
-        return MultimodalData(dict(zip(data.names, data.arrays)))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.dict = True
-        tags.input_tags.three_d_array = True
-        tags.transformer_tags.preserves_dtype = []  # the output is not an array
-        return tags
 
 
 def make_conflictive(

@@ -33,24 +33,27 @@ scipy and scikit-learn only (never torch); it works with any fitted estimator
 or Pipeline that accepts skmm's inputs.
 """
 
-import warnings
 
 import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin, clone, is_classifier, is_regressor
-from sklearn.metrics import check_scoring
-from sklearn.utils import _safe_indexing
+from sklearn.base import clone
 
-from skmm._data import (
-    SINGLE_MODALITY,
-    MultimodalData,
-    _is_dataframe,
-    check_multimodal,
-    restore_like,
+from skmm._model_input import (
+    _final_estimator,
+    _Input,
+    _score_patterns,
+    _scorer,
+    _scoring_name,
+    _task,
 )
-from skmm.augmentation import _check_patterns, presence_patterns
+from skmm._tables import (
+    _append,
+    _columns,
+    _make_table,
+    _score_columns,
+    _scoring_label,
+)
 
-# The calibration metrics live in skmm.calibration, which imports this module's
-# helpers inside its functions; re-exported here, where they were first.
+# The calibration metrics live in skmm.calibration; re-exported here.
 from skmm.calibration import (
     calibration_scores,
     expected_calibration_error,
@@ -58,7 +61,6 @@ from skmm.calibration import (
     interval_coverage,
     removal_violations,
 )
-from skmm.corruption import KeepModalities
 
 __all__ = [
     "calibration_scores",
@@ -71,193 +73,6 @@ __all__ = [
     "robustness_report",
     "summarize_by_size",
 ]
-
-
-# ---------------------------------------------------------------------------
-# Tables: a DataFrame when pandas is there, else a dict of arrays
-# ---------------------------------------------------------------------------
-
-
-def _pandas():
-    """pandas, or None when it is not installed (an optional dependency)."""
-    try:
-        import pandas
-    except ImportError:
-        return None
-    return pandas
-
-
-def _make_table(columns, scoring=None):
-    """A DataFrame (or a dict of arrays without pandas) of ``columns``.
-
-    ``scoring``: the name of the metric in the ``score`` column, kept in the
-    DataFrame's ``attrs["scoring"]`` (the plots' axis label).
-    """
-    columns = {k: _column(v) for k, v in columns.items()}
-    pd = _pandas()
-    if pd is None:
-        return columns
-    table = pd.DataFrame(columns)
-    if scoring is not None and "score" in table.columns:
-        table.attrs["scoring"] = scoring
-    return table
-
-
-def _scoring_label(table):
-    """The metric named by a table's ``attrs["scoring"]``, or ``None``."""
-    label = getattr(table, "attrs", {}).get("scoring")
-    return label if isinstance(label, str) else None
-
-
-def _column(values):
-    values = list(values)
-    if any(isinstance(v, tuple | list | str) for v in values):
-        out = np.empty(len(values), dtype=object)
-        out[:] = values
-        return out
-    return np.asarray(values)
-
-
-def _columns(table):
-    """A table (DataFrame or dict of arrays) as a dict of numpy arrays."""
-    if _is_dataframe(table):
-        return {str(c): table[c].to_numpy() for c in table.columns}
-    if isinstance(table, dict):
-        return {k: v if isinstance(v, np.ndarray) else _column(v) for k, v in table.items()}
-    raise TypeError(
-        f"Expected a table (a pandas DataFrame or a dict of arrays), got {type(table).__name__}."
-    )
-
-
-def _score_columns(cols):
-    names = [c for c in cols if c == "score" or c.startswith("score_")]
-    if not names:
-        raise ValueError(f"The table has no score column (columns: {list(cols)}).")
-    return names
-
-
-# ---------------------------------------------------------------------------
-# The input, seen as modalities, and put back in the estimator's form
-# ---------------------------------------------------------------------------
-
-
-def _model_spec(estimator):
-    """The column spec a model applies to flat input, or ``None``.
-
-    The ``modalities`` dict of the first step that has one: a
-    :class:`~skmm.SplitModalities` step, a corruption step or the final
-    estimator of a Pipeline (searched recursively; a fitted search such as
-    ``GridSearchCV`` is looked into through ``best_estimator_``). The steps
-    before it are assumed to keep the input's columns (a scaler does).
-    """
-    estimator = getattr(estimator, "best_estimator_", estimator)
-    steps = [step for _, step in estimator.steps] if hasattr(estimator, "steps") else [estimator]
-    for step in steps:
-        if step is None or isinstance(step, str):  # "passthrough"
-            continue
-        if hasattr(step, "steps"):
-            spec = _model_spec(step)
-        else:
-            spec = getattr(step, "modalities", None)
-        if isinstance(spec, dict):
-            return spec
-    return None
-
-
-def _final_estimator(estimator):
-    estimator = getattr(estimator, "best_estimator_", estimator)
-    while hasattr(estimator, "steps"):
-        estimator = estimator.steps[-1][1]
-    return estimator
-
-
-def _task(estimator):
-    """``"classifier"``, ``"regressor"`` or ``None`` (neither, or unknown).
-
-    Looks through Pipelines and fitted searches to the final estimator.
-    """
-    for est in (estimator, _final_estimator(estimator)):
-        try:
-            if is_regressor(est):
-                return "regressor"
-            if is_classifier(est):
-                return "classifier"
-        except (AttributeError, TypeError):  # no scikit-learn tags: a duck-typed model
-            kind = getattr(est, "_estimator_type", None)
-            if kind in ("classifier", "regressor"):
-                return kind
-    return None
-
-
-def _scoring_name(estimator, scoring):
-    """What the ``score`` column measures: ``"accuracy"``, ``"r2"``, a scoring string.
-
-    ``None`` when unknown (a callable) or when there is no single ``score``
-    column (several metrics).
-    """
-    if scoring is None:  # the estimator's score: named when it is scikit-learn's
-        method = getattr(type(_final_estimator(estimator)), "score", None)
-        return {ClassifierMixin.score: "accuracy", RegressorMixin.score: "r2"}.get(method)
-    return scoring if isinstance(scoring, str) else None
-
-
-class _Input:
-    """``X`` as modalities, for a model that may take a flat array plus a column spec.
-
-    The spec is ``modalities`` when given, else the one the model applies
-    (:func:`_model_spec`). Patterns and corruption act on the modalities and
-    are written back into a copy of the flat ``X`` (a DataFrame stays one), so
-    the model gets the form it was fitted on.
-    """
-
-    def __init__(self, X, estimator, modalities=None):
-        if isinstance(X, dict):
-            if modalities is not None:
-                raise ValueError(
-                    "modalities= is the column spec of flat data; X is already a dict of "
-                    f"modalities {list(X)}."
-                )
-            spec = None
-        else:
-            spec = modalities if modalities is not None else _model_spec(estimator)
-        self.X, self.spec = X, spec
-        data = check_multimodal(X, modalities=spec, dtype=None, fill=np.nan)
-        self.names, self.mask = list(data.names), data.mask
-        self.mm = MultimodalData(dict(zip(data.names, data.arrays)))
-        used = getattr(_final_estimator(estimator), "modalities_", None)
-        if used is not None and set(used) != set(self.names):
-            raise ValueError(
-                f"The model uses modalities {list(used)}, but X reads as modalities "
-                f"{self.names}. Pass modalities={{name: columns, ...}}, the column spec that "
-                "splits X into the model's modalities."
-            )
-
-    def back(self, mm, rows):
-        """The model's input for samples ``rows`` from transformed modalities ``mm``."""
-        if isinstance(self.X, dict):
-            return mm
-        sub = _safe_indexing(self.X, rows)
-        spec = self.spec
-        if spec is None and _is_dataframe(sub):
-            spec = {SINGLE_MODALITY: slice(None)}
-        return restore_like(sub, list(mm), list(mm.values()), spec)
-
-
-def _scorer(estimator, scoring):
-    scorer = check_scoring(estimator, scoring)
-
-    def score(X, y):
-        result = scorer(estimator, X, y)
-        if isinstance(result, dict):  # several metrics
-            return {f"score_{k}": float(v) for k, v in result.items()}
-        return {"score": float(result)}
-
-    return score
-
-
-def _append(table, values):
-    for key, value in values.items():
-        table.setdefault(key, []).append(value)
 
 
 # ---------------------------------------------------------------------------
@@ -351,32 +166,8 @@ def missing_pattern_scores(estimator, X, y, patterns="all", scoring=None, modali
     >>> bool(table["score"].iloc[0] > 0.8 > 0.1 > table["score"].iloc[1])  # "b" is noise
     True
     """
-    inp = _Input(X, estimator, modalities)
-    if len(inp.names) == 1:
-        warnings.warn(
-            f"missing_pattern_scores: X reads as the single modality {inp.names[0]!r}, so there "
-            "is one pattern to score. For flat data, pass modalities={name: columns, ...}.",
-            UserWarning,
-            stacklevel=2,
-        )
-    if isinstance(patterns, str) and patterns == "all":
-        chosen = presence_patterns(inp.names)
-    else:
-        keep = _check_patterns(patterns, inp.names, "missing_pattern_scores")
-        chosen = [tuple(n for n, k in zip(inp.names, row) if k) for row in keep]
-    score = _scorer(estimator, scoring)
-    results = []
-    for pattern in chosen:
-        kept = np.array([n in pattern for n in inp.names])
-        rows = np.flatnonzero((inp.mask & kept).any(1))
-        result = {"pattern": pattern, "n_present": len(pattern), "n_samples": rows.size}
-        if rows.size:  # else no sample keeps a present modality: NaN score
-            Xp = KeepModalities(list(pattern)).corrupt(inp.mm[rows])
-            result.update(score(inp.back(Xp, rows), _safe_indexing(y, rows)))
-        results.append(result)
-    keys = list(dict.fromkeys(k for r in results for k in r))
-    table = {k: [r.get(k, np.nan) for r in results] for k in keys}
-    return _make_table(table, _scoring_name(estimator, scoring))
+    return _score_patterns(estimator, X, y, patterns, scoring, modalities,
+                           "missing_pattern_scores")
 
 
 def summarize_by_size(table):
@@ -418,15 +209,7 @@ def summarize_by_size(table):
             values = cols[name][rows].astype(float)
             values = values[~np.isnan(values)]
             summary.setdefault(name, []).append(values.mean() if values.size else np.nan)
-    out = {k: _column(v) for k, v in summary.items()}
-    out["n_present"] = np.array(summary["n_present"], dtype=object)
-    pd = _pandas()
-    if pd is None:
-        return out
-    out = pd.DataFrame(out)
-    if _scoring_label(table) is not None and "score" in out.columns:
-        out.attrs["scoring"] = _scoring_label(table)
-    return out
+    return _make_table(summary, _scoring_label(table))  # n_present holds "all": object
 
 
 # ---------------------------------------------------------------------------

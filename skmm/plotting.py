@@ -7,7 +7,7 @@ imported when a function is called. Every function draws on the given ``ax``
 
 import numpy as np
 
-from skmm.evaluation import _columns, _score_columns, _scoring_label
+from skmm._tables import _columns, _score_columns, _scoring_label
 
 __all__ = [
     "plot_eta_history",

@@ -15,13 +15,11 @@ from skmm.base import (
     EmbeddingMixin,
     MultimodalBase,
     MultimodalClassifierBase,
-    MultimodalModule,
     MultimodalRegressorBase,
-    build_encoders,
     fill_doc,
-    take,
 )
 from skmm.nn.functional import masked_row_sum
+from skmm.nn.module import MultimodalModule, build_encoders, take
 from skmm.nn.tasks import Classification
 
 __all__ = ["RAMLClassifier", "RAMLModule", "RAMLRegressor"]

@@ -20,15 +20,14 @@ from torch import nn
 
 from skmm.base import (
     EmbeddingMixin,
-    LayerSizes,
     MultimodalBase,
     MultimodalClassifierBase,
-    MultimodalModule,
     MultimodalRegressorBase,
-    build_encoders,
+    check_layer_sizes,
     fill_doc,
-    take,
 )
+from skmm.nn.encoders import MLPEncoder
+from skmm.nn.module import MultimodalModule, build_encoders, take
 from skmm.nn.tasks import Classification
 
 __all__ = [
@@ -169,16 +168,17 @@ _LOGVAR_BOUND = 10.0
 
 
 def _mlp(in_features, hidden_sizes, out_features):
-    layers, width = [], in_features
-    for size in hidden_sizes:
-        layers += [nn.Linear(width, size), nn.ReLU()]
-        width = size
-    layers.append(nn.Linear(width, out_features))
-    return nn.Sequential(*layers)
+    """:class:`~skmm.nn.MLPEncoder`'s hidden layers, then a linear output layer."""
+    hidden = MLPEncoder(in_features, hidden_sizes)
+    return nn.Sequential(hidden, nn.Linear(hidden.out_features, out_features))
 
 
 class RedCoreModule(MultimodalModule):
     """RedCore's network, losses and supervision regulation.
+
+    Every parameter but ``task`` is required: the defaults are the
+    estimator's (:class:`RedCoreClassifier`, :class:`RedCoreRegressor`), which
+    passes them all.
 
     Parameters
     ----------
@@ -233,16 +233,17 @@ class RedCoreModule(MultimodalModule):
         encoders,
         latent_dim,
         n_outputs,
-        cross_hidden_sizes=(256, 128, 256),
-        decoder_hidden_sizes=(128,),
-        gamma=0.008,
-        xi1=0.015,
-        xi2=0.15,
-        norm_p=2,
-        update_every=3,
-        eta_lr=0.1,
-        ema_beta=0.7,
-        regulate=True,
+        cross_hidden_sizes,
+        decoder_hidden_sizes,
+        *,
+        gamma,
+        xi1,
+        xi2,
+        norm_p,
+        update_every,
+        eta_lr,
+        ema_beta,
+        regulate,
         task=None,
     ):
         super().__init__()
@@ -451,8 +452,8 @@ class _RedCore(EmbeddingMixin):
         "ema_beta": [Interval(Real, 0, 1, closed="right")],
         "regulate": ["boolean"],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
-        "cross_hidden_sizes": [LayerSizes()],
-        "decoder_hidden_sizes": [LayerSizes()],
+        "cross_hidden_sizes": ["array-like"],
+        "decoder_hidden_sizes": ["array-like"],
         "augment": MultimodalBase._AUGMENT,
     }
 
@@ -524,6 +525,8 @@ class _RedCore(EmbeddingMixin):
         self.verbose = verbose
 
     def _build_module(self, feature_shapes, n_outputs, task):
+        check_layer_sizes(self, "cross_hidden_sizes")
+        check_layer_sizes(self, "decoder_hidden_sizes")
         return RedCoreModule(
             build_encoders(self.encoders, feature_shapes, self.hidden_sizes),
             int(self.latent_dim),

@@ -25,12 +25,10 @@ from torch import nn
 from skmm.base import (
     MultimodalBase,
     MultimodalClassifierBase,
-    MultimodalModule,
-    build_encoders,
     fill_doc,
-    take,
 )
 from skmm.nn.functional import masked_row_sum
+from skmm.nn.module import MultimodalModule, build_encoders, take
 
 __all__ = ["TrustedFusionClassifier", "TrustedFusionModule", "dempster_combine"]
 
@@ -436,6 +434,12 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
     >>> bool(np.isnan(u[:10]).all())  # no opinion where the modality is missing
     True
     """
+
+    #: Named settings offered by ``skmm benchmark`` (:func:`skmm.utils.estimator_presets`).
+    _presets = {
+        "tmc": ({"combine": "dempster"}, "The same, Dempster's rule (TMC)"),
+        "rcml": ({"combine": "average"}, "The same, evidence averaging (RCML)"),
+    }
 
     _parameter_constraints = {
         **MultimodalBase._parameter_constraints,

@@ -23,16 +23,14 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
+from skmm._batching import _PREDICT_BATCH
 from skmm.base import (
-    _PREDICT_BATCH,
     MultimodalBase,
-    MultimodalModule,
     MultimodalRegressorBase,
-    build_encoders,
     fill_doc,
-    take,
 )
 from skmm.nn.functional import masked_row_sum
+from skmm.nn.module import MultimodalModule, build_encoders, take
 
 __all__ = [
     "TrustedFusionRegressor",

@@ -1,10 +1,11 @@
-"""Utilities: the list of skmm's estimators.
+"""Utilities: the registry of skmm's estimators.
 
 :func:`all_estimators` finds every public estimator class by walking skmm's
 modules, as :func:`sklearn.utils.discovery.all_estimators` does for
-scikit-learn: a new method in a new file is listed, tested by the common
-estimator checks, offered by ``skmm benchmark`` and required on the API page
-without being registered anywhere by hand.
+scikit-learn: a new method in a new file is listed, importable as
+``skmm.<Name>``, tested by the common estimator checks, offered by ``skmm
+benchmark`` and the benchmark scripts (:func:`estimator_presets`) and required
+on the API page without being registered anywhere by hand.
 """
 
 import importlib
@@ -13,7 +14,7 @@ import pkgutil
 
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
-__all__ = ["all_estimators"]
+__all__ = ["all_estimators", "estimator_presets"]
 
 #: ``type_filter`` values and the test each one applies to a class.
 _TYPES = {
@@ -99,3 +100,48 @@ def all_estimators(type_filter=None):
             if tests is None or any(test(cls) for test in tests):
                 found[name] = cls
     return sorted(found.items())
+
+
+def estimator_presets(task="classifier"):
+    """Short names of the classifiers or regressors, and of their presets.
+
+    Each estimator of :func:`all_estimators` is named by its class name
+    without ``Classifier`` / ``Regressor`` and ``Fusion``, lower-cased
+    (``RAMLClassifier`` -> ``"raml"``, ``RAMLRegressor`` -> ``"raml"``), so a
+    name means the same method for both tasks. A class adds named settings of
+    its own in a class attribute ``_presets`` (name -> ``(params,
+    description)``), e.g. ``TrustedFusionClassifier``'s ``"tmc"``
+    (``combine="dempster"``). The command line (``skmm benchmark
+    --estimators``) and the benchmark scripts read their estimators here.
+
+    Parameters
+    ----------
+    task : {"classifier", "regressor"}, default="classifier"
+        Which estimators.
+
+    Returns
+    -------
+    dict
+        Short name -> ``(class, params, description)``: the class, the
+        parameters the name sets (``{}`` for the defaults) and the first line
+        of the class's docstring (a preset's own description).
+
+    Examples
+    --------
+    >>> from skmm.utils import estimator_presets
+    >>> cls, params, _ = estimator_presets()["tmc"]
+    >>> cls.__name__, params
+    ('TrustedFusionClassifier', {'combine': 'dempster'})
+    >>> estimator_presets("regressor")["raml"][0].__name__
+    'RAMLRegressor'
+    """
+    if task not in ("classifier", "regressor"):
+        raise ValueError(f"task must be 'classifier' or 'regressor', got {task!r}.")
+    suffix = task.capitalize()
+    out = {}
+    for name, cls in all_estimators(task):
+        key = name.removesuffix(suffix).removesuffix("Fusion").lower()
+        out[key] = (cls, {}, cls.__doc__.strip().splitlines()[0].rstrip("."))
+        for preset, (params, description) in getattr(cls, "_presets", {}).items():
+            out[preset] = (cls, dict(params), description)
+    return out

@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 
 from skmm import ConcatFusionClassifier, LateFusionClassifier, MultimodalData
-from skmm.base import Batch
+from skmm._batching import Batch
 
 FAST = dict(hidden_sizes=(16,), max_epochs=20, lr=1e-2, batch_size=64)
 
@@ -175,8 +175,8 @@ def test_concat_transform_zeroes_missing_embedding(fitted, data):
 def test_concat_first_layer_blocks_equal_the_layer_on_the_concatenation():
     """Summing the first layer's per-modality blocks over each augmented row's
     present modalities equals the layer applied to the zero-filled concatenation."""
+    from skmm._batching import TensorData
     from skmm._data import check_multimodal
-    from skmm.base import TensorData
     from skmm.nn import expand_patterns
 
     rng = np.random.RandomState(0)

@@ -233,7 +233,7 @@ def test_npz_errors(tmp_path, capsys):
 
 
 def test_uci_without_data(tmp_path, capsys, monkeypatch):
-    import skmm.datasets as ds
+    import skmm.datasets._loaders as ds
 
     def offline(url, path):
         raise OSError("no network")

@@ -6,8 +6,8 @@ import torch
 
 import skmm._data as data_mod
 from skmm import ConcatFusionClassifier, RAMLClassifier, check_multimodal
+from skmm._batching import StreamData, TensorData, make_dataset
 from skmm._data import is_out_of_core, read_rows, take_rows
-from skmm.base import StreamData, TensorData, make_dataset
 
 
 class RowSliced:

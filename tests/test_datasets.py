@@ -18,8 +18,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
 from skmm import MultimodalData, check_multimodal
-from skmm import datasets as ds
 from skmm.datasets import (
+    _loaders,
     fetch_california_housing_multimodal,
     fetch_multiple_features,
     load_diabetes_multimodal,
@@ -456,7 +456,7 @@ def test_fetch_multiple_features_missing_without_download(tmp_path):
 
 
 def test_local_checksums_match_the_pinned_ones(uci_home):
-    for view, (_, _, checksum) in ds._MFEAT_VIEWS.items():
+    for view, (_, _, checksum) in _loaders._MFEAT_VIEWS.items():
         digest = hashlib.sha256((Path(uci_home) / f"mfeat-{view}").read_bytes()).hexdigest()
         assert digest == checksum, view
 
@@ -477,7 +477,7 @@ def _serve_zip(monkeypatch, uci_home, corrupt=None):
                 archive.writestr(f"mfeat/mfeat-{view}", content)
         Path(path).write_bytes(buffer.getvalue())
 
-    monkeypatch.setattr(ds, "_download", fake_download)
+    monkeypatch.setattr(_loaders, "_download", fake_download)
     return calls
 
 
@@ -485,7 +485,7 @@ def test_fetch_multiple_features_downloads_extracts_and_caches(monkeypatch, tmp_
     calls = _serve_zip(monkeypatch, uci_home)
     bunch = fetch_multiple_features(data_home=tmp_path)
     _check_mfeat(bunch)
-    assert calls == [ds._MFEAT_URL]
+    assert calls == [_loaders._MFEAT_URL]
     cached = sorted(p.name for p in (tmp_path / "uci_mfeat").iterdir())
     assert cached == sorted(f"mfeat-{v}" for v in MFEAT_SHAPES)  # no zip, no temp folder left
     reference = fetch_multiple_features(data_home=uci_home, download_if_missing=False)
@@ -509,7 +509,7 @@ def test_fetch_multiple_features_rejects_a_corrupted_download(monkeypatch, tmp_p
 
 
 def test_fetch_multiple_features_rejects_a_bad_archive(monkeypatch, tmp_path):
-    monkeypatch.setattr(ds, "_download", lambda url, path: Path(path).write_bytes(b"<html>"))
+    monkeypatch.setattr(_loaders, "_download", lambda url, path: Path(path).write_bytes(b"<html>"))
     with pytest.raises(OSError, match="is not a valid zip file"):
         fetch_multiple_features(data_home=tmp_path)
 
@@ -517,7 +517,7 @@ def test_fetch_multiple_features_rejects_a_bad_archive(monkeypatch, tmp_path):
         with zipfile.ZipFile(path, "w") as archive:
             archive.writestr("mfeat/mfeat-fou", "1 2\n")
 
-    monkeypatch.setattr(ds, "_download", incomplete)
+    monkeypatch.setattr(_loaders, "_download", incomplete)
     with pytest.raises(OSError, match=r"lacks the files \['mfeat-fac', 'mfeat-kar'"):
         fetch_multiple_features(data_home=tmp_path)
 

@@ -16,7 +16,6 @@ from skmm import (
     ModalityDropout,
     MultimodalData,
     RAMLClassifier,
-    evaluation,
 )
 from skmm.evaluation import corruption_scores, missing_pattern_scores, summarize_by_size
 
@@ -112,7 +111,9 @@ def test_incomplete_test_data_scores_samples_that_keep_a_modality(fitted):
 
 def test_dict_tables_without_pandas(fitted, monkeypatch):
     clf, X, y = fitted
-    monkeypatch.setattr(evaluation, "_pandas", lambda: None)  # as if pandas were absent
+    import skmm._tables
+
+    monkeypatch.setattr(skmm._tables, "_pandas", lambda: None)  # as if pandas were absent
     table = missing_pattern_scores(clf, X, y)
     assert isinstance(table, dict) and list(table) == ["pattern", "n_present", "n_samples",
                                                        "score"]
@@ -461,7 +462,8 @@ def test_corruption_scores_of_a_regressor():
 def test_robustness_report_of_regressors():
     from sklearn.model_selection import GridSearchCV
 
-    from skmm.evaluation import _task, robustness_report
+    from skmm._model_input import _task
+    from skmm.evaluation import robustness_report
 
     flat, y = _regression(n=120)
     train, test = slice(0, 80), slice(80, 120)
@@ -518,7 +520,7 @@ def test_task_detection_looks_through_pipelines_searches_and_duck_types():
     from sklearn.model_selection import GridSearchCV
     from sklearn.pipeline import make_pipeline
 
-    from skmm.evaluation import _task
+    from skmm._model_input import _task
 
     class Duck:  # no scikit-learn tags
         def fit(self, X, y):

@@ -11,8 +11,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skmm import MultimodalData, RAMLClassifier
+from skmm._batching import Batch, TensorData
 from skmm._data import check_multimodal
-from skmm.base import Batch, TensorData
 from skmm.nn import expand_patterns, missing_patterns
 
 FAST = dict(max_epochs=10, lr=1e-2, hidden_sizes=(32,), latent_dim=16, random_state=0)

@@ -14,8 +14,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skmm import MultimodalData, RedCoreClassifier
+from skmm._batching import Batch, TensorData
 from skmm._data import check_multimodal
-from skmm.base import Batch, TensorData
 from skmm.redcore import RedCoreModule, project_eta, relative_advantage
 
 SMALL = dict(hidden_sizes=(16,), latent_dim=8, cross_hidden_sizes=(16,), decoder_hidden_sizes=())
@@ -143,10 +143,12 @@ def test_an_update_lowers_the_eta_of_the_strongest_modality(losses, alpha, frac)
 
 def _tiny_module(n_mod=3, **kw):
     torch.manual_seed(0)
-    from skmm.base import build_encoders
+    from skmm.nn.module import build_encoders
 
     shapes = {f"m{i}": (i + 2,) for i in range(n_mod)}
-    return RedCoreModule(build_encoders(None, shapes, (6,)), 4, 3, (5,), (), **kw)
+    names = ("gamma", "xi1", "xi2", "norm_p", "update_every", "eta_lr", "ema_beta", "regulate")
+    defaults = {k: v for k, v in RedCoreClassifier().get_params().items() if k in names}
+    return RedCoreModule(build_encoders(None, shapes, (6,)), 4, 3, (5,), (), **{**defaults, **kw})
 
 
 def test_regulation_follows_algorithm_1():
@@ -445,8 +447,8 @@ def test_heavy_tailed_input_keeps_the_kl_term_finite():
                             random_state=0).fit(X, y)
     assert np.isfinite(clf.history_[:, "train_loss"]).all()
     module = clf.net_.module_
+    from skmm._batching import TensorData
     from skmm._data import check_multimodal
-    from skmm.base import TensorData
 
     batch, _ = TensorData.from_arrays(check_multimodal(X), None, "cpu").batch(slice(0, 200))
     with torch.no_grad():

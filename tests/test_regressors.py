@@ -92,8 +92,8 @@ def test_loss_is_the_squared_error_of_the_output(cls):
     X, y = _linear_task()
     reg = _small(cls, max_epochs=3, augment=None).fit(X, y)
     module = reg.net_.module_.eval()
+    from skmm._batching import TensorData
     from skmm._data import check_multimodal
-    from skmm.base import TensorData
 
     data = check_multimodal(X)
     targets = ((y - reg._y_mean) / reg._y_scale).astype(np.float32)[:, None]
@@ -147,8 +147,8 @@ def test_valid_r2_is_the_r2_of_the_validation_split(cls):
 
 
 def _dataset(reg, X, y):
+    from skmm._batching import TensorData
     from skmm._data import check_multimodal
-    from skmm.base import TensorData
 
     return TensorData.from_arrays(check_multimodal(X), y.astype(np.float32)[:, None], "cpu")
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from numpy.testing import assert_allclose
 
-import skmm.base
+import skmm._training
 from skmm import ConcatFusionClassifier, LateFusionClassifier, RAMLClassifier
 from skmm.nn.functional import add_train_noise
 
@@ -162,7 +162,7 @@ def test_train_noise_accepted_forms(value, expected, monkeypatch):
         seen.append((p, max_std))
         return list(xs)
 
-    monkeypatch.setattr(skmm.base, "add_train_noise", spy)
+    monkeypatch.setattr(skmm._training, "add_train_noise", spy)
     X, y = _two_views()
     LateFusionClassifier(train_noise=value, max_epochs=1, batch_size=64).fit(X, y)
     assert seen == [expected, expected]  # two batches
@@ -173,13 +173,13 @@ def test_train_noise_accepted_forms(value, expected, monkeypatch):
 def test_every_estimator_applies_train_noise_to_training_batches_only(cls, monkeypatch):
     """Noise reaches training batches (after the split), never validation or prediction."""
     calls = []
-    original = skmm.base.add_train_noise
+    original = skmm._training.add_train_noise
 
     def spy(xs, mask, p, max_std):
         calls.append(len(mask))
         return original(xs, mask, p, max_std)
 
-    monkeypatch.setattr(skmm.base, "add_train_noise", spy)
+    monkeypatch.setattr(skmm._training, "add_train_noise", spy)
     X, y = _two_views(n=100)
     clf = cls(
         train_noise=(1.0, 2.0), max_epochs=2, batch_size=1000, hidden_sizes=(8,),

@@ -18,8 +18,8 @@ from skmm import (
     RAMLClassifier,
     RedCoreClassifier,
 )
+from skmm._batching import TensorData
 from skmm._data import check_multimodal
-from skmm.base import TensorData
 from skmm.datasets import make_multimodal_classification
 from skmm.nn import MLPEncoder
 

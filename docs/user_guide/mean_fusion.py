@@ -15,13 +15,11 @@ from torch import nn
 from skmm.base import (
     MultimodalBase,
     MultimodalClassifierBase,
-    MultimodalModule,
     MultimodalRegressorBase,
-    build_encoders,
     fill_doc,
-    take,
 )
 from skmm.nn import masked_row_sum
+from skmm.nn.module import MultimodalModule, build_encoders, take
 
 __all__ = ["MeanFusionClassifier", "MeanFusionRegressor"]
 

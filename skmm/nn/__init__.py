@@ -1,4 +1,5 @@
-"""PyTorch building blocks of skmm: per-modality encoders and batch functions.
+"""PyTorch building blocks of skmm: the module protocol, per-modality encoders and
+batch functions.
 
 Nothing here imports scikit-learn; the estimators in :mod:`skmm` wrap these
 modules.
@@ -18,9 +19,13 @@ from skmm.nn.functional import (
     masked_row_sum,
     missing_patterns,
 )
+from skmm.nn.module import MultimodalModule, build_encoders, take
 from skmm.nn.tasks import Classification, Regression
 
 __all__ = [
+    "MultimodalModule",
+    "build_encoders",
+    "take",
     "MLPEncoder",
     "LSTMEncoder",
     "TextCNNEncoder",

@@ -1,9 +1,9 @@
 """Batch-level functions run on the training device: missing-pattern
 augmentation as index arithmetic, and training-time noise."""
 
-import itertools
-
 import torch
+
+from skmm._patterns import ordered_subsets
 
 __all__ = ["missing_patterns", "expand_patterns", "masked_row_sum", "add_train_noise"]
 
@@ -14,11 +14,8 @@ def missing_patterns(n_modalities, device=None):
     Rows are ordered by the number of present modalities, then
     lexicographically; the full pattern is the last row.
     """
-    rows = [
-        [m in subset for m in range(n_modalities)]
-        for k in range(1, n_modalities + 1)
-        for subset in itertools.combinations(range(n_modalities), k)
-    ]
+    subsets = ordered_subsets(range(n_modalities))
+    rows = [[m in subset for m in range(n_modalities)] for subset in subsets]
     return torch.tensor(rows, dtype=torch.bool, device=device)
 
 

@@ -1,0 +1,299 @@
+"""Training machinery behind ``fit``: the private skorch net, its callbacks, the
+early-stopping split, the device and the torch threads.
+
+skorch keeps the training loop, callbacks (early stopping, progress bar,
+checkpoints) and history; :class:`_MultimodalNet` feeds it :class:`~skmm._batching.TensorData`
+batches and lets the method's module compute its own loss terms, with
+missing-pattern augmentation and training noise applied per batch on the device.
+"""
+
+import contextlib
+import math
+import numbers
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
+
+from skmm._batching import Batch, BatchIterator
+from skmm.nn.functional import add_train_noise, expand_patterns
+
+
+class _MultimodalNet(NeuralNet):
+    """skorch net over :class:`TensorData`, with per-batch augmentation and noise."""
+
+    def __init__(self, *args, augment=None, train_noise=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.augment = augment
+        self.train_noise = train_noise
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # ``module`` is the instance that became ``module_``. skorch pickles ``module_``
+        # through torch with a map_location; pickled again here, with plain pickle, a
+        # GPU-trained model would not load on a CPU-only machine (and would be stored twice).
+        if state.get("module") is self.__dict__.get("module_"):
+            state["module"] = None
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if self.module is None:
+            self.module = self.module_
+
+    def get_dataset(self, X, y=None):
+        return X
+
+    def get_iterator(self, dataset, training=False):
+        return BatchIterator(dataset, self.batch_size, shuffle=training)
+
+    def infer(self, x, **fit_params):
+        return self.module_(x)
+
+    def train_step_single(self, batch, **fit_params):
+        """The method's objective on an augmented, noised batch, and its gradient.
+
+        Every term that :meth:`MultimodalModule.losses` returns reaches the
+        ``on_batch_end`` callbacks (RedCore's regulation reads its per-modality
+        imputation losses there).
+        """
+        self._set_training(True)
+        xb, yb = batch
+        if self.train_noise is not None:
+            p, max_std = self.train_noise
+            xb = Batch(add_train_noise(xb.xs, xb.mask, p, max_std), xb.lengths, xb.mask)
+        encoded = self.module_.encode(xb)
+        rows, mask = expand_patterns(xb.mask, self.augment)
+        terms = self.module_.losses(encoded, yb, rows, mask)
+        terms["loss"].backward()
+        for name in self.module_.loss_terms:
+            self.history.record_batch(name, terms[name].item())
+        objective = terms.get("objective", terms["loss"]).detach()
+        return {**terms, "loss": objective, "y_pred": terms["output"]}
+
+    def validation_step(self, batch, **fit_params):
+        """The method's objective on a validation batch, as it is (no augmentation or
+        noise; eval mode), so that ``valid_loss`` and ``train_loss`` measure the same
+        quantity. The task layer's callbacks score ``y_pred`` (``valid_acc``, ``valid_r2``)."""
+        self._set_training(False)
+        xb, yb = batch
+        with torch.no_grad():
+            terms = self.module_.losses(self.module_.encode(xb), yb, None, xb.mask)
+        return {"loss": terms.get("objective", terms["loss"]), "y_pred": terms["output"]}
+
+
+class _Convergence(EarlyStopping):
+    """Stop when the monitored loss has not improved by ``tol`` for ``n_iter_no_change``
+    epochs (scikit-learn's ``MLPClassifier`` rule), and remember whether it stopped.
+
+    ``min_epochs``: no stop before this many epochs (the best epoch is still
+    tracked), for objectives that change during the first epochs (an annealed
+    weight).
+    """
+
+    def __init__(self, *args, min_epochs=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.min_epochs = min_epochs
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.stopped_ = False
+
+    def on_epoch_end(self, net, **kwargs):
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:  # how skorch callbacks end training
+            if len(net.history) >= self.min_epochs:
+                self.stopped_ = True
+                raise
+            self.misses_ -= 1  # not yet: keep counting from here
+
+
+class _AdaptiveLR(LRScheduler):
+    """``lr_schedule="adaptive"``: divide the learning rate by 5 when the monitored loss has
+    not improved by ``threshold`` for three epochs (torch's ``ReduceLROnPlateau``), in the
+    spirit of ``MLPClassifier(learning_rate="adaptive")``; not before ``min_epochs``
+    (the same guard as :class:`_Convergence`). The rate of each epoch is recorded as
+    ``event_lr`` in the history.
+    """
+
+    def __init__(self, monitor, threshold, min_epochs=0):
+        super().__init__(
+            policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
+            monitor=monitor,
+            factor=0.2,
+            patience=2,
+            threshold=threshold,
+            threshold_mode="abs",
+        )
+        self.min_epochs = min_epochs
+
+    @property
+    def kwargs(self):  # what skorch passes to ReduceLROnPlateau
+        return {k: v for k, v in super().kwargs.items() if k != "min_epochs"}
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) >= self.min_epochs:
+            super().on_epoch_end(net, **kwargs)
+        else:
+            net.history.record(self.event_name, net.optimizer_.param_groups[0]["lr"])
+
+    def __getstate__(self):
+        # The scheduler holds the optimizer, whose state lives on the training device:
+        # pickled here (outside skorch's map_location handling) a GPU-trained model would
+        # not load on a CPU-only machine. It is rebuilt at the start of any training.
+        state = self.__dict__.copy()
+        state["lr_scheduler_"] = None
+        return state
+
+
+@contextlib.contextmanager
+def torch_threads(n_threads):
+    """Run a block with ``torch.set_num_threads(n_threads)``, then restore the old value.
+
+    ``None`` leaves torch's setting as it is.
+    """
+    old = torch.get_num_threads()
+    if n_threads is None or n_threads == old:
+        yield
+        return
+    torch.set_num_threads(int(n_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+
+def resolve_device(device):
+    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` into a torch device string.
+
+    Raises a ``ValueError`` when CUDA is asked for and is not available.
+    """
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not isinstance(device, str | torch.device):
+        raise TypeError(f"device must be a string such as 'cpu', 'cuda' or 'auto', got {device!r}.")
+    device = str(device)
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available on this machine; "
+                "use device='cpu', or device='auto' to take a GPU only when there is one."
+            )
+        index = torch.device(device).index
+        if index is not None and index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested but only {torch.cuda.device_count()} CUDA "
+                "device(s) are visible."
+            )
+    elif device != "cpu":
+        torch.device(device)  # raises for malformed names
+    return device
+
+
+def _check_train_noise(train_noise):
+    if train_noise is None:
+        return None
+    bad_form = ValueError(
+        "train_noise must be None, a maximum std, or a (probability, maximum std) pair; "
+        f"got {train_noise!r}."
+    )
+    # numbers.Real covers numpy scalars; a bool or a string ("12") is not a std.
+    if isinstance(train_noise, bool | str | bytes):
+        raise bad_form
+    if isinstance(train_noise, numbers.Real):
+        p, max_std = 0.5, float(train_noise)
+    else:
+        try:
+            p, max_std = (float(v) for v in train_noise)
+        except (TypeError, ValueError):
+            raise bad_form from None
+    if not 0.0 <= p <= 1.0 or not 0.0 <= max_std < math.inf:  # also rejects NaN
+        raise ValueError(
+            f"train_noise needs a probability in [0, 1] and a finite non-negative std; got "
+            f"p={p}, max_std={max_std}."
+        )
+    return p, max_std
+
+
+class _ShuffleSplit:
+    """skorch ``train_split`` for early stopping: a shuffled hold-out of a
+    :class:`TensorData` (a regressor's: targets are not classes, nothing to
+    stratify). A class, not a closure, so that a fitted estimator pickles."""
+
+    def __init__(self, fraction, seed):
+        self.fraction, self.seed = fraction, seed
+
+    def _split(self, dataset):
+        return train_test_split(
+            np.arange(len(dataset)), test_size=self.fraction, random_state=self.seed
+        )
+
+    def __call__(self, dataset, y=None, **fit_params):
+        train, valid = self._split(dataset)
+        device = dataset.mask.device
+        return (
+            dataset[torch.as_tensor(train, device=device)],
+            dataset[torch.as_tensor(valid, device=device)],
+        )
+
+
+class _StratifiedSplit(_ShuffleSplit):
+    """A classifier's hold-out: stratified by label (shuffled where a class is too
+    small to stratify)."""
+
+    def _split(self, dataset):
+        labels = dataset.y.cpu().numpy()
+        try:
+            return train_test_split(
+                np.arange(len(labels)), test_size=self.fraction, stratify=labels,
+                random_state=self.seed,
+            )
+        except ValueError:  # a class too small to stratify
+            return super()._split(dataset)
+
+
+class _ValidAccuracy(Callback):
+    """Records each validation batch's accuracy as ``valid_acc`` (a classifier's
+    ``PassthroughScoring`` averages it over the epoch)."""
+
+    def on_batch_end(self, net, batch=None, training=False, **step):
+        if not training:
+            correct = (step["y_pred"].argmax(1) == batch[1]).double().mean()
+            net.history.record_batch("valid_acc", correct.item())
+
+
+class _ValidR2(Callback):
+    """Records the validation split's R² as ``valid_r2`` at the end of each epoch.
+
+    The coefficient of determination of the whole split (not a mean of batch
+    values), on the standardized targets, averaged over the targets as
+    :func:`sklearn.metrics.r2_score` does by default (standardizing each target
+    changes no R²).
+    """
+
+    def on_epoch_begin(self, net, **kwargs):
+        self._sums = None
+
+    def on_batch_end(self, net, batch=None, training=False, **step):
+        if training:
+            return
+        y, pred = batch[1].double(), step["y_pred"].detach().double()
+        sums = torch.stack([(y - pred).pow(2).sum(0), y.sum(0), y.pow(2).sum(0)])
+        count = torch.tensor(float(len(y)), dtype=torch.float64, device=y.device)
+        if self._sums is None:
+            self._sums, self._count = sums, count
+        else:
+            self._sums, self._count = self._sums + sums, self._count + count
+
+    def on_epoch_end(self, net, **kwargs):
+        if self._sums is None:
+            return
+        sse, total, squares = self._sums
+        sst = squares - total.pow(2) / self._count
+        r2 = torch.where(sst > 0, 1.0 - sse / sst.clamp_min(1e-300), torch.zeros_like(sst))
+        net.history.record("valid_r2", float(r2.mean()))
+        self._sums = self._count = None  # no tensor outlives the epoch (pickling, devices)
