@@ -1,4 +1,5 @@
-"""Robustness to a noisy modality: a Table II-style comparison.
+"""Robustness to a noisy modality: a Table II-style comparison
+============================================================
 
 The RAML paper's Table II trains on clean data and tests with Gaussian noise
 of increasing strength on one modality. This example does the same on the
@@ -28,6 +29,15 @@ Usage::
 
 ``--quick`` (or ``SKMM_EXAMPLES_QUICK=1``) uses 300 samples, small networks and
 3 epochs: the numbers are then not meaningful (the script says so).
+
+**At the default settings** (digits, one seed, noise on ``top``, stds 0 to 4)
+the accuracy at std 4 was 0.22 for RAML, 0.36 for RAML with
+``train_noise=2``, 0.64 for Concat+aug and 0.69 for Concat+aug with
+``train_noise``; RAML's mean weight on the noisy modality *rose* from 0.37
+(clean) to 0.90 (std 4) without ``train_noise`` and to 0.66 with it. With
+two-layer encoders (``hidden_sizes=(256, 256)``, an earlier default) the
+accuracies were 0.23, 0.47, 0.60 and 0.67, and the weights rose from 0.36 to
+0.74, and to 0.54. The output below comes from the smoke-test settings.
 """
 
 import argparse
@@ -43,9 +53,16 @@ from skmm.datasets import fetch_multiple_features, load_digits_multimodal
 from skmm.evaluation import robustness_report
 from skmm.plotting import plot_fusion_weights, plot_robustness_report
 
+# %%
+# Command-line options
+# --------------------
+# ``--modality`` picks the modality to corrupt, ``--noise-levels`` the test
+# noise stds and ``--train-noise`` the largest training noise of the
+# ``train_noise`` variants.
+
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         default=os.environ.get("SKMM_EXAMPLES_QUICK") == "1",
                         help="smoke-test settings (also SKMM_EXAMPLES_QUICK=1)")
@@ -67,6 +84,12 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+# %%
+# Data
+# ----
+# A stratified 70/30 split of the digits (or of UCI Multiple Features).
+
+
 def load_data(args):
     """Train/test split of the chosen data set."""
     if args.data_home:
@@ -80,6 +103,13 @@ def load_data(args):
     train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y,
                                    random_state=args.seed)
     return X[train], X[test], y[train], y[test]
+
+
+# %%
+# The models
+# ----------
+# RAML and concatenation with missing-pattern augmentation, each with and
+# without corruption-aware training (``train_noise``).
 
 
 def make_estimators(args):
@@ -99,6 +129,15 @@ def make_estimators(args):
         "Concat+aug+train_noise": ConcatFusionClassifier(augment="all", train_noise=noise,
                                                          **common),
     }
+
+
+# %%
+# The comparison
+# --------------
+# :func:`~skmm.evaluation.robustness_report` fits every model and scores it
+# under each noise level; then RAML's fusion weights
+# (:meth:`~skmm.RAMLClassifier.fusion_weights`) on clean and on the noisiest
+# test data.
 
 
 def main(argv=None):
@@ -151,6 +190,12 @@ def main(argv=None):
     print(f"Figure saved to {path}")
     return scores
 
+
+# %%
+# Run
+# ---
+# The accuracy table, RAML's mean fusion weight of the noisy modality, the
+# robustness curves and the fusion-weight heatmaps.
 
 if __name__ == "__main__":
     main()

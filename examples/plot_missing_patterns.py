@@ -1,4 +1,5 @@
-"""Robustness to missing modalities: a Table I-style comparison.
+"""Robustness to missing modalities: a Table I-style comparison
+=============================================================
 
 The RAML paper's Table I trains on complete data and tests every method with
 only a subset of the modalities present. This example does the same on the
@@ -29,6 +30,15 @@ Usage::
 ``--quick`` (or the environment variable ``SKMM_EXAMPLES_QUICK=1``) uses 300
 samples, small networks and 3 epochs: the numbers are then not meaningful (the
 script says so).
+
+**At the default settings** (digits, 30 epochs, one seed; the numbers vary
+with the seed and the machine by a point or two), concatenation trained on
+complete data only fell from 0.98 with all three modalities to 0.67-0.80 with
+one, while the three models trained for missing modalities stayed between 0.88
+and 0.93 with a single modality; averaged over the seven patterns: RAML 0.944,
+Concat+aug 0.946, Late 0.934, Concat 0.840 (with two-layer encoders,
+``hidden_sizes=(256, 256)``, an earlier default: 0.947, 0.945, 0.938 and
+0.763). The output below comes from the smoke-test settings.
 """
 
 import argparse
@@ -46,9 +56,13 @@ from skmm.plotting import plot_robustness_report
 
 QUICK_NOTE = "[--quick] smoke-test settings: the numbers below are not meaningful."
 
+# %%
+# Command-line options
+# --------------------
+
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         default=os.environ.get("SKMM_EXAMPLES_QUICK") == "1",
                         help="smoke-test settings (also SKMM_EXAMPLES_QUICK=1)")
@@ -62,6 +76,12 @@ def parse_args(argv=None):
                         help="torch CPU threads of each estimator (n_threads; default 1)")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
+
+
+# %%
+# Data
+# ----
+# A stratified 70/30 split of the digits (or of UCI Multiple Features).
 
 
 def load_data(args):
@@ -79,6 +99,13 @@ def load_data(args):
     return X[train], X[test], y[train], y[test]
 
 
+# %%
+# The models
+# ----------
+# RAML trained with every missing pattern, concatenation with and without
+# missing-pattern augmentation, and late fusion, all on complete training data.
+
+
 def make_estimators(args):
     # a fixed number of epochs at lr 1e-3 on all rows (no early stopping; tol=None: no
     # stopping rule, so no ConvergenceWarning): the settings of the documented results
@@ -94,6 +121,15 @@ def make_estimators(args):
         "Concat+aug": ConcatFusionClassifier(augment="all", **common),
         "Late": LateFusionClassifier(**common),
     }
+
+
+# %%
+# The comparison
+# --------------
+# :func:`~skmm.evaluation.robustness_report` fits every model and scores it
+# under every pattern of present modalities;
+# :func:`~skmm.evaluation.summarize_by_size` averages the scores by number of
+# present modalities.
 
 
 def main(argv=None):
@@ -130,6 +166,12 @@ def main(argv=None):
     print(f"\nFigure saved to {path}")
     return scores
 
+
+# %%
+# Run
+# ---
+# The accuracy per pattern and model, the averages by number of present
+# modalities, and the bar chart per model.
 
 if __name__ == "__main__":
     main()

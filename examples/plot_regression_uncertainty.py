@@ -1,4 +1,5 @@
-"""Regression with missing modalities, and how far to trust each prediction.
+"""Regression with missing modalities, and how far to trust each prediction
+==========================================================================
 
 Trains the regressors on complete data and tests them with only a subset of
 the modalities present, on scikit-learn's diabetes data (two modalities:
@@ -24,8 +25,17 @@ Usage::
     python examples/plot_regression_uncertainty.py --data-home DIR  # California housing
     python examples/plot_regression_uncertainty.py --quick          # seconds: smoke test
 
-``--quick`` (or ``SKMM_EXAMPLES_QUICK=1``) trains small networks for a few
-epochs: the numbers are then not meaningful (the script says so).
+``--quick`` (or ``SKMM_EXAMPLES_QUICK=1``) trains small networks for 3 epochs
+on all the rows: the numbers are then not meaningful (the script says so).
+Here ``--data-home DIR`` means California housing
+(``DIR/california_housing.csv`` or scikit-learn's cache).
+
+**At the default settings** (diabetes, seed 0, 353 training and 89 test rows)
+the test R² with both modalities was 0.383 (trusted), 0.399 (RAML) and 0.363
+(concatenation), and the trusted regressor's intervals covered 89.9% of the
+test rows under each of the three patterns, with mean widths 189
+(demographics), 226 (serum) and 202 (both). The output below comes from the
+smoke-test settings.
 """
 
 import argparse
@@ -44,9 +54,13 @@ from skmm.plotting import plot_pattern_scores
 
 QUICK_NOTE = "[--quick] smoke-test settings: the numbers below are not meaningful."
 
+# %%
+# Command-line options
+# --------------------
+
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         default=os.environ.get("SKMM_EXAMPLES_QUICK") == "1",
                         help="smoke-test settings (also SKMM_EXAMPLES_QUICK=1)")
@@ -58,6 +72,12 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+# %%
+# Data
+# ----
+# An 80/20 split of the diabetes data (or of California housing).
+
+
 def load_data(args):
     """80/20 split of the chosen data set."""
     if args.data_home:
@@ -66,6 +86,13 @@ def load_data(args):
         X, y = load_diabetes_multimodal(return_X_y=True)
     train, test = train_test_split(range(len(y)), test_size=0.2, random_state=args.seed)
     return X[train], X[test], y[train], y[test]
+
+
+# %%
+# The models
+# ----------
+# The trusted regressor (per-modality Normal-Inverse-Gamma heads), RAML and
+# concatenation, at their defaults.
 
 
 def make_estimators(args):
@@ -79,6 +106,15 @@ def make_estimators(args):
         "RAML": RAMLRegressor(**latent, **common),
         "Concat": ConcatFusionRegressor(**common),
     }
+
+
+# %%
+# The comparison
+# --------------
+# :func:`~skmm.evaluation.robustness_report` gives the R² per pattern of
+# present modalities; :func:`~skmm.evaluation.calibration_scores` the trusted
+# regressor's 90% interval coverage, mean width and negative log-likelihood
+# per pattern.
 
 
 def main(argv=None):
@@ -126,6 +162,12 @@ def main(argv=None):
     print(f"\nFigure saved to {path}")
     return r2, coverage
 
+
+# %%
+# Run
+# ---
+# The R² table, the interval's coverage, width and NLL per pattern, and the
+# figure.
 
 if __name__ == "__main__":
     main()

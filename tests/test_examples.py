@@ -5,6 +5,7 @@ once, with conftest's one thread and Agg backend) and their ``main`` is called
 with ``--quick --out tmp_path``.
 """
 
+import ast
 import os
 import runpy
 
@@ -28,6 +29,16 @@ def test_every_example_is_tested():
         "plot_corruption.py", "plot_missing_patterns.py", "plot_regression_uncertainty.py",
         "quickstart.py",
     ]
+
+
+def test_examples_are_gallery_scripts():
+    """The documentation's gallery (sphinx-gallery) needs a README and, in every
+    script, a docstring that starts with an RST title."""
+    assert os.path.isfile(os.path.join(EXAMPLES, "README.rst"))
+    for name in sorted(f for f in os.listdir(EXAMPLES) if f.endswith(".py")):
+        with open(os.path.join(EXAMPLES, name)) as f:
+            title, underline, *_ = ast.get_docstring(ast.parse(f.read())).splitlines()
+        assert set(underline) == {"="} and len(underline) >= len(title), name
 
 
 def test_missing_patterns_example(tmp_path, capsys):
