@@ -13,15 +13,15 @@ depends on the targets: :class:`MultimodalClassifierBase` label-encodes ``y``
 and predicts classes and probabilities; :class:`MultimodalRegressorBase`
 standardizes ``y`` and predicts values.
 
-The data layer (:mod:`skmm._data`) validates the input, :mod:`skmm._batching`
-turns it into tensor batches and :mod:`skmm._training` holds the skorch net and
+The data layer (``skmm._data``) validates the input, ``skmm._batching``
+turns it into tensor batches and ``skmm._training`` holds the skorch net and
 its callbacks; the docstrings shared by the estimators are in
-:mod:`skmm._docstrings`.
+``skmm._docstrings``.
 
 A method adds only its module, a subclass of :class:`skmm.nn.MultimodalModule` that
 predicts ``n_outputs`` values per row and scores them with the task it is
-given (:mod:`skmm.nn.tasks`), and its ``_build_module``; the same method class
-then serves both tasks.
+given (:class:`skmm.nn.Classification` or :class:`skmm.nn.Regression`), and its
+``_build_module``; the same method class then serves both tasks.
 """
 
 import warnings
@@ -173,6 +173,32 @@ class MultimodalBase(BaseEstimator):
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "data_placement": [StrOptions(set(PLACEMENTS))],
     }
+
+    #: The shared parameters' defaults, declared once. Every estimator's signature has
+    #: these (``tests/test_docstrings.py`` holds it to them), except the parameters a
+    #: method names in ``_own_defaults``, whose defaults it chose by measurement.
+    _common_defaults = {
+        "modalities": None,
+        "encoders": None,
+        "hidden_sizes": (256,),
+        "train_noise": None,
+        "lr": 3e-4,
+        "lr_schedule": "constant",
+        "weight_decay": 5e-4,
+        "batch_size": 128,
+        "max_epochs": 200,
+        "tol": 1e-4,
+        "early_stopping": True,
+        "validation_fraction": 0.1,
+        "n_iter_no_change": 10,
+        "device": "cpu",
+        "n_threads": 1,
+        "data_placement": "auto",
+        "random_state": None,
+        "callbacks": None,
+        "verbose": 0,
+    }
+    _own_defaults = ()
 
     #: The constraint of an ``augment`` parameter, for subclasses that have one.
     _AUGMENT = [StrOptions({"all", "random"}), None]

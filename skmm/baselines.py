@@ -176,11 +176,12 @@ class _ConcatFusion(EmbeddingMixin):
 class ConcatFusionClassifier(_ConcatFusion, MultimodalClassifierBase):
     """Concatenation fusion: the "Concat Fusion" and "Augmentation" baselines.
 
-    Each modality is encoded by its own encoder (a two-layer MLP for 2D
-    features); the embeddings are concatenated and classified by an MLP with
-    one hidden layer. A missing modality contributes a zero embedding (the
-    paper zero-fills the missing input; a zero embedding differs from the
-    embedding of a zero input only by a learned constant). With
+    Each modality is encoded by its own encoder (for 2D features an MLP with
+    one layer per ``hidden_sizes`` entry); the embeddings are concatenated
+    and classified by an MLP with one hidden layer. A missing modality
+    contributes a zero embedding (the paper zero-fills the missing input; a
+    zero embedding differs from the embedding of a zero input only by a
+    learned constant). With
     ``augment="all"`` this is the RAML paper's "Augmentation" baseline.
 
     Parameters

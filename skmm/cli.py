@@ -4,7 +4,7 @@
 regression data set) and prints how they hold up when modalities are missing
 or corrupted at test time::
 
-    skmm benchmark                                  # embedded digits, all four methods
+    skmm benchmark                                  # embedded digits, default estimators
     skmm benchmark --dataset uci --data-home DIR    # UCI Multiple Features
     skmm benchmark --dataset my_data.npz --estimators raml,concat --plot out.png
     skmm benchmark --dataset diabetes               # regressors: R² and MAE tables

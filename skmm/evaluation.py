@@ -16,7 +16,7 @@
   (:func:`gaussian_nll`); :func:`removal_violations` counts how often a
   classifier's confidence *rises* when a modality is removed ("Calibrating
   Multimodal Learning", Ma et al., ICML 2023). These five live in
-  :mod:`skmm.calibration` and are re-exported here.
+  ``skmm.calibration`` and are re-exported here.
 
 Every function works for classifiers and regressors alike (detected with
 :func:`sklearn.base.is_classifier` / :func:`~sklearn.base.is_regressor`,
@@ -52,8 +52,6 @@ from skmm._tables import (
     _score_columns,
     _scoring_label,
 )
-
-# The calibration metrics live in skmm.calibration; re-exported here.
 from skmm.calibration import (
     calibration_scores,
     expected_calibration_error,
@@ -61,6 +59,9 @@ from skmm.calibration import (
     interval_coverage,
     removal_violations,
 )
+
+# The calibration metrics live in skmm.calibration; re-exported here.
+from skmm.corruption import make_conflictive
 
 __all__ = [
     "calibration_scores",
@@ -339,18 +340,10 @@ def _progress_bar(progress, total):
 
 def _conflictive_scores(estimator, X, y, options, scoring, modalities):
     """Scores on the clean and the conflictive test set (RCML's protocol)."""
-    from skmm import corruption
-
-    make = getattr(corruption, "make_conflictive", None)
-    if make is None:
-        raise ValueError(
-            "conflictive= needs skmm.corruption.make_conflictive, which this version of skmm "
-            "does not have."
-        )
     inp = _Input(X, estimator, modalities)
     rows = np.arange(inp.mask.shape[0])
     score = _scorer(estimator, scoring)
-    conflicted, indices = make(inp.mm, y, **options)
+    conflicted, indices = make_conflictive(inp.mm, y, **options)
     clean = {"setting": "clean", "n_conflict": 0, **score(inp.back(inp.mm, rows), y)}
     n = len(indices["conflict"]) if isinstance(indices, dict) else np.nan
     bad = {"setting": "conflictive", "n_conflict": n, **score(inp.back(conflicted, rows), y)}

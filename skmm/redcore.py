@@ -423,7 +423,7 @@ class RegulateEta(Callback):
     """Red as a skorch callback: Algorithm 1's supervision regulation at batch end.
 
     After each optimizer step it hands the batch's imputation losses
-    ``L_MSE^m`` to :meth:`RedCoreModule._regulate` (Eq. 9, and Eqs. 4-5 and 8
+    ``L_MSE^m`` to the module's ``_regulate`` (Eq. 9, and Eqs. 4-5 and 8
     every ``update_every`` steps). Validation batches are not counted.
     """
 
@@ -440,6 +440,9 @@ class RegulateEta(Callback):
 class _RedCore(EmbeddingMixin):
     """RedCore's parameters, module, regulation and embedding, shared by its
     classifier and its regressor (each adds its task layer)."""
+
+    #: Shared parameters whose default RedCore chose itself (its estimators' docstrings say why).
+    _own_defaults = ("lr",)
 
     _parameter_constraints = {
         **MultimodalBase._parameter_constraints,
@@ -621,7 +624,8 @@ class RedCoreClassifier(_RedCore, MultimodalClassifierBase):
       "receives additional supervision from the feature": the loss trains the
       cross-modal encoders (and, through their inputs, the other modalities'
       encoders) towards the self-modal *mean* ``mu_m``, held fixed
-      (stop-gradient). skmm 0.1 let the gradient reach the target too; the
+      (stop-gradient). Where the gradient reaches the target too (as in an earlier
+      development version, see the changelog), the
       loss is then minimized by collapsing every ``z_bar`` to one constant
       with a vanishing variance, and on small or many-class data the
       classifiers never left chance (68 classes: summed cross-entropy stuck
@@ -635,7 +639,7 @@ class RedCoreClassifier(_RedCore, MultimodalClassifierBase):
       (the paper uses stacked residual autoencoders 256-128-64-32-64-128-256,
       output 128). With a single modality there is nothing to impute from:
       no cross-modal encoder and a zero imputation loss.
-    * **Red.** The regulation is a skorch callback (:class:`RegulateEta`)
+    * **Red.** The regulation is a skorch callback (:class:`~skmm.redcore.RegulateEta`)
       at the end of each training batch. The moving averages start at the
       first observed loss; after optimizer step ``k`` they take that step's
       imputation losses (Eq. 9), and when ``k`` is a multiple of ``K``,
@@ -643,7 +647,7 @@ class RedCoreClassifier(_RedCore, MultimodalClassifierBase):
       updates ``eta`` before step ``k``'s parameter update; one step later
       is the price of keeping the update out of the loss computation). The
       initial ``eta`` is equal, ``xi2 / M**(1/p)`` each. See
-      :func:`project_eta` for the projection.
+      :func:`~skmm.redcore.project_eta` for the projection.
     * **Bounded log-variances.** The self-modal log-variances are clipped to
       ``[-10, 10]`` (the paper does not bound them). Unbounded, a
       heavy-tailed feature (California housing's occupancy, 120 standard

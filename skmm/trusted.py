@@ -307,7 +307,7 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
     * ``combine="dempster"`` (TMC, ICLR 2021 / TPAMI 2022): the reduced
       Dempster rule, ``b_k = (b1_k b2_k + b1_k u2 + b2_k u1) / (1 - C)``,
       ``u = u1 u2 / (1 - C)`` with conflict ``C = sum_{i != j} b1_i b2_j``,
-      applied view after view (see :func:`dempster_combine`).
+      applied view after view (see :func:`~skmm.trusted.dempster_combine`).
     * ``combine="average"`` (RCML, AAAI 2024): the evidence is averaged,
       ``e = mean of e_m``.
 
@@ -416,7 +416,7 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
     See Also
     --------
     LateFusionClassifier : Averages per-modality softmax probabilities.
-    skmm.corruption.make_conflictive : RCML's conflictive test protocol.
+    skmm.make_conflictive : RCML's conflictive test protocol.
     skmm.evaluation.calibration_scores : Calibration per missing pattern.
 
     Examples
@@ -440,6 +440,9 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
         "tmc": ({"combine": "dempster"}, "The same, Dempster's rule (TMC)"),
         "rcml": ({"combine": "average"}, "The same, evidence averaging (RCML)"),
     }
+
+    #: Shared parameters whose default the trusted classifier chose itself, by measurement.
+    _own_defaults = ("lr", "lr_schedule")
 
     _parameter_constraints = {
         **MultimodalBase._parameter_constraints,

@@ -275,14 +275,14 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
     ``nu_m = softplus(.) + eps``, ``alpha_m = softplus(.) + 1 + eps`` and
     ``beta_m = softplus(.) + eps``. The distributions of the present modalities
     are combined by MoNIG's NIG summation (NeurIPS 2021, Eq. 9; see
-    :func:`nig_combine`): ``gamma`` is the ``nu``-weighted mean of the
+    :func:`~skmm.trusted_regression.nig_combine`): ``gamma`` is the ``nu``-weighted mean of the
     ``gamma_m``, ``nu`` and ``alpha`` add up, and ``beta`` adds up plus the
     spread of the ``gamma_m`` around ``gamma`` (modalities that disagree
     raise the variance). A missing modality is left out of the combination.
 
     Training minimizes, for the combined distribution and for every present
     modality's distribution, the negative log-likelihood of the target under
-    the NIG's Student-t marginal (DER Eq. 8, :func:`nig_nll`) plus
+    the NIG's Student-t marginal (DER Eq. 8, :func:`~skmm.trusted_regression.nig_nll`) plus
     ``evidence_weight`` times DER's evidence regularizer
     ``|y - gamma| (2 nu + alpha)`` (DER Eq. 9), as in MoNIG.
 
@@ -383,6 +383,9 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
     >>> bool(np.isnan(std_b[:10]).all())  # no distribution where the modality is missing
     True
     """
+
+    #: Shared parameters whose default the trusted regressor chose itself, by measurement.
+    _own_defaults = ("lr",)
 
     _parameter_constraints = {
         **MultimodalBase._parameter_constraints,

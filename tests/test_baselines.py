@@ -1,6 +1,5 @@
 """Tests of the concatenation and late-fusion baselines (skmm/baselines.py)."""
 
-import pickle
 
 import numpy as np
 import pytest
@@ -140,15 +139,6 @@ def test_model_selection_on_multimodal_data(cls, data):
     search = GridSearchCV(clf, {"lr": [1e-2, 1e-6]}, cv=2).fit(X, y)
     assert search.best_params_ == {"lr": 1e-2}  # lr=1e-6 barely moves from chance
     assert search.best_estimator_.modalities_ == ["a", "b"]
-
-
-@pytest.mark.parametrize("name", ["concat", "late"])
-def test_pickle_round_trip(fitted, data, name):
-    X, _ = data
-    clf = fitted[name]
-    clone = pickle.loads(pickle.dumps(clf))
-    assert_array_equal(clone.predict_proba(X), clf.predict_proba(X))
-    assert clone.modalities_ == clf.modalities_
 
 
 @pytest.mark.parametrize("cls", [ConcatFusionClassifier, LateFusionClassifier])

@@ -16,12 +16,13 @@ import sys
 import numpy as np
 import pytest
 import torch
+from sklearn.base import BaseEstimator
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from skmm import PerModality, SplitModalities
-from skmm.utils import all_estimators
+from skmm.utils import all_estimators, estimator_presets
 
 #: Small networks and few epochs, set on every estimator that has the parameter.
 _FAST = dict(
@@ -82,26 +83,25 @@ def _expected_failures(estimator):
 
 
 def test_every_estimator_is_checked():
-    names = {type(e).__name__ for e in ESTIMATORS}
-    assert {
-        "RAMLClassifier",
-        "RedCoreClassifier",
-        "ConcatFusionClassifier",
-        "LateFusionClassifier",
-        "TrustedFusionClassifier",
-        "RAMLRegressor",
-        "RedCoreRegressor",
-        "ConcatFusionRegressor",
-        "LateFusionRegressor",
-        "TrustedFusionRegressor",
-        "GaussianNoise",
-        "FeatureMasking",
-        "ModalityDropout",
-        "KeepModalities",
-        "PerModality",
-        "SplitModalities",
-        "MissingPatternAugmenter",
-    } <= names
+    """Every public estimator class that a module of skmm exports is in the checks: the
+    registry (all_estimators) misses none."""
+    import pkgutil
+
+    import skmm
+
+    exported = set()
+    for info in pkgutil.walk_packages(skmm.__path__, prefix="skmm."):
+        if any(part.startswith("_") for part in info.name.split(".")[1:]):
+            continue
+        module = importlib.import_module(info.name)
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if (inspect.isclass(obj) and issubclass(obj, BaseEstimator)
+                    and obj.__module__ != "skmm.base" and not inspect.isabstract(obj)):
+                exported.add(obj)
+    checked = {type(e) for e in ESTIMATORS}
+    assert exported and exported <= checked, sorted(c.__name__ for c in exported - checked)
+    assert len(checked) >= 17  # five methods x two tasks, six transformers, one sampler
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
@@ -244,7 +244,11 @@ def test_writing_a_method_example_is_found_by_the_registry(tmp_path, monkeypatch
         regressors = dict(all_estimators("regressor"))
         assert regressors["MeanFusionRegressor"].__module__ == "skmm.mean_fusion"
         assert _cli_estimators()["mean"][0] == "MeanFusionClassifier"
+        assert estimator_presets("regressor")["mean"][0] is regressors["MeanFusionRegressor"]
+        assert skmm.MeanFusionClassifier is found["MeanFusionClassifier"]  # top level
+        assert "MeanFusionRegressor" in skmm.__all__
         check_param_validation("MeanFusionClassifier", found["MeanFusionClassifier"]())
     finally:
         sys.modules.pop("skmm.mean_fusion", None)
+        vars(skmm).pop("MeanFusionClassifier", None)  # cached by skmm.__getattr__
         _cli_estimators.cache_clear()

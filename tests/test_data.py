@@ -24,10 +24,20 @@ def test_import_is_cheap():
 
 def test_version_and_every_public_name_resolves():
     import skmm
+    from skmm.utils import all_estimators
 
     assert isinstance(skmm.__version__, str) and skmm.__version__[0].isdigit()
-    for name in skmm.__all__:
-        assert getattr(skmm, name) is not None, name
+    names = [n for n in skmm.__all__ if n != "__version__"]
+    for name in names:  # each name is the object of that name in the module defining it
+        obj = getattr(skmm, name)
+        assert obj.__name__ == name and obj.__module__.startswith("skmm."), name
+    # the estimators are exactly the registry's; the rest is the data layer and transformers
+    estimators = dict(all_estimators())
+    assert all(getattr(skmm, n) is cls for n, cls in estimators.items())
+    assert set(names) - set(estimators) == {
+        "MultimodalData", "as_multimodal", "check_multimodal", "make_conflictive",
+        "presence_patterns",
+    }
     with pytest.raises(AttributeError, match="module 'skmm' has no attribute 'Nope'"):
         getattr(skmm, "Nope")  # noqa: B009
 

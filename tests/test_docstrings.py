@@ -10,13 +10,17 @@ signature; this test catches a hand-written default that drifts.
 
 import ast
 import importlib
+import importlib.util
 import inspect
+import os
+import re
 
 import numpy as np
 import pytest
 from numpydoc.docscrape import ClassDoc
 
-from skmm._docstrings import format_default
+from skmm._docstrings import COMMON_PARAMETERS, format_default
+from skmm.base import MultimodalBase
 from skmm.utils import all_estimators
 
 #: Modules whose ``__all__`` holds public classes (besides the estimators).
@@ -95,3 +99,50 @@ def test_documented_parameters_match_the_signature(name, cls):
                 assert _same(text, default), (
                     f"{name}.{param}: documented default={text}, signature {default!r}"
                 )
+
+
+# -- the shared parameters, declared once -------------------------------------------
+
+_EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "docs", "user_guide", "mean_fusion.py")
+
+
+def _example_classes():
+    """The "Writing a method" example's estimators (the page's file, as users copy it)."""
+    spec = importlib.util.spec_from_file_location("skmm_docs_mean_fusion_doc", _EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [module.MeanFusionClassifier, module.MeanFusionRegressor]
+
+
+MODELS = [cls for _, cls in all_estimators(["classifier", "regressor"])] + _example_classes()
+
+
+def test_the_shared_parameters_are_declared_once():
+    """The declared defaults, the constraints and the shared docs name the same parameters."""
+    documented = re.findall(r"(?m)^    (\w+) : ", COMMON_PARAMETERS)
+    assert documented == list(MultimodalBase._common_defaults)
+    assert set(MultimodalBase._parameter_constraints) == set(documented)
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+def test_shared_defaults_are_the_declared_ones(cls):
+    """Every estimator has the declared shared defaults, except those it names as its own
+    (and those must then differ: a method's own default that equals the shared one is a
+    stale declaration)."""
+    signature = _signature(cls)
+    own = set(cls._own_defaults)
+    assert own <= set(MultimodalBase._common_defaults)
+    for name, default in MultimodalBase._common_defaults.items():
+        value = signature[name].default
+        if name in own:
+            assert value != default, f"{cls.__name__}.{name}: own default equals the shared one"
+        else:
+            assert value == default and type(value) is type(default), (
+                f"{cls.__name__}.{name}={value!r}; the shared default is {default!r} (declare "
+                f"it in {cls.__name__}._own_defaults if the method chose its own)"
+            )
+
+
+@pytest.mark.parametrize("cls", _example_classes(), ids=lambda c: c.__name__)
+def test_the_example_documents_its_signature(cls):
+    test_documented_parameters_match_the_signature(cls.__name__, cls)

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skmm import (
     ConcatFusionClassifier,
@@ -35,31 +36,39 @@ def _exact(message):
 
 
 @pytest.mark.parametrize(
-    "estimator, message",
+    "estimator, param, value",
     [
-        (RAMLClassifier(latent_dim=0), "The 'latent_dim' parameter of RAMLClassifier must be "
-                                       "an int in the range [1, inf). Got 0 instead."),
-        (RAMLClassifier(hidden_sizes=(0,)), "The 'hidden_sizes' parameter of RAMLClassifier must "
-                                            "be a sequence of positive ints (layer widths). Got "
-                                            "(0,) instead."),
-        (ConcatFusionClassifier(classifier_hidden=-3), "The 'classifier_hidden' parameter of "
-                                                       "ConcatFusionClassifier must be an int in "
-                                                       "the range [1, inf). Got -3 instead."),
-        (RAMLClassifier(lr="x"), "The 'lr' parameter of RAMLClassifier must be a float in the "
-                                 "range (0.0, inf). Got 'x' instead."),
-        (LateFusionClassifier(batch_size=0), "The 'batch_size' parameter of LateFusionClassifier "
-                                             "must be an int in the range [1, inf). Got 0 "
-                                             "instead."),
-        (RedCoreClassifier(latent_dim=2.5), "The 'latent_dim' parameter of RedCoreClassifier "
-                                            "must be an int in the range [1, inf). Got 2.5 "
-                                            "instead."),
+        (RAMLClassifier(latent_dim=0), "latent_dim", "0"),
+        (ConcatFusionClassifier(classifier_hidden=-3), "classifier_hidden", "-3"),
+        (RAMLClassifier(lr="x"), "lr", "'x'"),
+        (LateFusionClassifier(batch_size=0), "batch_size", "0"),
+        (RedCoreClassifier(latent_dim=2.5), "latent_dim", "2.5"),
     ],
     ids=lambda v: v if isinstance(v, str) else type(v).__name__,
 )
-def test_parameter_values_from_the_issue(estimator, message):
+def test_parameter_values_from_the_issue(estimator, param, value):
+    """Refused at fit by the declared constraints, with scikit-learn's error naming the
+    parameter, the estimator and the value (the rest of the wording is scikit-learn's)."""
     X, y = _data()
-    with pytest.raises(ValueError, match=_exact(message)):
+    with pytest.raises(InvalidParameterError, match=(
+        rf"^The '{param}' parameter of {type(estimator).__name__} must be .* "
+        rf"Got {re.escape(value)} instead\.$"
+    )):
         estimator.set_params(max_epochs=1).fit(X, y)
+
+
+def test_layer_widths_are_positive_ints():
+    """skmm's own check (scikit-learn's constraints have no "sequence of positive ints")."""
+    X, y = _data()
+    message = ("The 'hidden_sizes' parameter of RAMLClassifier must be a sequence of positive "
+               "ints (layer widths). Got (0,) instead.")
+    for widths in [(0,), (-3,), (2.5,), "64", 64]:
+        with pytest.raises(InvalidParameterError, match=r"'hidden_sizes' parameter of "):
+            RAMLClassifier(hidden_sizes=widths, max_epochs=1).fit(X, y)
+    with pytest.raises(InvalidParameterError, match=_exact(message)):
+        RAMLClassifier(hidden_sizes=(0,), max_epochs=1).fit(X, y)
+    with pytest.raises(InvalidParameterError, match=r"'decoder_hidden_sizes' parameter of "):
+        RedCoreClassifier(decoder_hidden_sizes=(8, 0), max_epochs=1).fit(X, y)
 
 
 @pytest.mark.parametrize("cls", [RAMLClassifier, RedCoreClassifier, ConcatFusionClassifier])

@@ -302,8 +302,10 @@ def test_robustness_report_tables():
     assert noise["score"].iloc[0] == fitted.score(scaled, y_test)
 
 
-def test_robustness_report_progress_and_conflictive_hook(monkeypatch, capsys):
-    from skmm import LateFusionClassifier, corruption
+
+
+def test_robustness_report_progress_and_conflictive_options(monkeypatch, capsys):
+    from skmm import LateFusionClassifier, evaluation
     from skmm.evaluation import robustness_report
 
     X, y = _task(n=60)
@@ -315,7 +317,7 @@ def test_robustness_report_progress_and_conflictive_hook(monkeypatch, capsys):
         out["a"] = out["a"][::-1].copy()  # swap the informative modality between samples
         return out, {"noise": np.array([], int), "conflict": np.arange(len(y))}
 
-    monkeypatch.setattr(corruption, "make_conflictive", fake_make_conflictive, raising=False)
+    monkeypatch.setattr(evaluation, "make_conflictive", fake_make_conflictive)
     report = robustness_report([LateFusionClassifier(**FAST)], X, y, X, y, patterns=None,
                                noise_levels=[], conflictive={"conflict_fraction": 0.2},
                                random_state=7, progress=True, return_estimators=True)
@@ -327,23 +329,17 @@ def test_robustness_report_progress_and_conflictive_hook(monkeypatch, capsys):
     assert table["n_conflict"].tolist() == [0, 60]
     assert table["score"].tolist() == [
         fitted.score(X, y), fitted.score(fake_make_conflictive(X, y)[0], y)]
-    assert calls[0] == (7, 0.2)
+    assert calls[0] == (7, 0.2)  # the options and the report's random_state reach it
     assert "robustness" in capsys.readouterr().err  # progress=True: a bar on stderr
     robustness_report([LateFusionClassifier(**FAST)], X, y, X, y, patterns=None,
                       noise_levels=[0.0], progress="auto")
     assert capsys.readouterr().err == ""  # "auto": stderr is not a terminal here
-    monkeypatch.delattr(corruption, "make_conflictive", raising=False)
-    with pytest.raises(ValueError, match="conflictive= needs skmm.corruption.make_conflictive"):
-        robustness_report([LateFusionClassifier(**FAST)], X, y, X, y, patterns=None,
-                          noise_levels=None, conflictive=True, progress=False)
 
 
 def test_robustness_report_runs_the_real_conflictive_protocol():
     from skmm import LateFusionClassifier, corruption
     from skmm.evaluation import robustness_report
 
-    if not hasattr(corruption, "make_conflictive"):
-        pytest.skip("skmm.corruption.make_conflictive is not in this version")
     X, y = _task(n=60)
     report = robustness_report([LateFusionClassifier(**FAST)], X, y, X, y, patterns=None,
                                noise_levels=None, random_state=0, return_estimators=True,

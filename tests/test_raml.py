@@ -1,6 +1,5 @@
 """RAMLClassifier: the paper's equations, the sklearn contract, reproducibility."""
 
-import pickle
 
 import numpy as np
 import pytest
@@ -281,13 +280,6 @@ def test_clone_params_and_reproducibility():
     torch.manual_seed(123)
     clone(clf).fit(X, y)
     assert torch.rand(1) == expected
-
-
-def test_pickle_round_trip():
-    X, y = _task()
-    clf = RAMLClassifier(**FAST).fit(X, y)
-    loaded = pickle.loads(pickle.dumps(clf))
-    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
 def test_inputs_are_not_modified():

@@ -65,9 +65,7 @@ def test_training_stops_when_the_objective_stops_improving():
                                random_state=0, **SMALL[LateFusionClassifier]).fit(X, y)
     loss = np.asarray(clf.history_[:, "train_loss"])
     assert 10 < clf.n_iter_ < 300
-    best = int(np.argmin(loss))
     # MLPClassifier's rule: none of the last n_iter_no_change epochs beat the best by tol
-    assert clf.n_iter_ - 1 - best >= 10 or (loss[-10:] > loss[:-10].min() - 1e-3).all()
     assert (loss[-10:] > loss[:-10].min() - 1e-3).all()
     assert clf.score(X, y) > 0.9
 
@@ -193,7 +191,7 @@ def test_n_threads_is_set_for_fit_and_restored():
     clf.set_params(n_threads=None, callbacks=[_ThreadProbe()]).fit(X, y)
     assert clf.history_[:, "torch_threads"] == [before, before]
     with pytest.raises(ValueError, match=r"^The 'n_threads' parameter of LateFusionClassifier "
-                       r"must be an int in the range \[1, inf\) or None\. Got 0 instead\.$"):
+                       r"must be .* Got 0 instead\.$"):
         clf.set_params(n_threads=0).fit(X, y)
 
 
