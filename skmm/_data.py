@@ -111,9 +111,11 @@ class MultimodalData(dict):
         return (self._len,)
 
     def copy(self):
+        """A new ``MultimodalData`` holding the same arrays (not copied)."""
         return type(self)(self)
 
     def update(self, other=(), /, **kwargs):
+        """Add or replace modalities, each checked for the number of samples."""
         for key, value in dict(other, **kwargs).items():
             self[key] = value
 
@@ -564,7 +566,7 @@ def _scan(name, arr, out_dtype, out, fill, labels=None):
 def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0, copy=True):
     """Validate any accepted input and return arrays plus a presence mask.
 
-    Validation reads each modality in blocks of rows (:data:`BLOCK_BYTES`):
+    Validation reads each modality in blocks of rows (``skmm._data.BLOCK_BYTES``):
     it allocates nothing the size of the data besides the arrays it returns.
 
     Parameters
@@ -572,7 +574,7 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0, copy=Tru
     X : dict, MultimodalData, array-like or DataFrame
         See :func:`as_multimodal`. A modality may also be out of core (an
         ``np.memmap`` or a row-sliceable array-like such as an HDF5 or zarr
-        dataset; see :func:`is_out_of_core`).
+        dataset; see ``skmm._data.is_out_of_core``).
     modalities : dict, default=None
         Column spec for a flat 2D ``X``; see :func:`as_multimodal`.
     dtype : numpy dtype or None, default=np.float32

@@ -201,7 +201,7 @@ class MissingPatternAugmenter(BaseEstimator):
             The copies, in ``X``'s container form, pattern-major (every sample
             under the first pattern, then under the second, ...).
         y_res : ndarray, Series or None
-            ``y`` indexed by :attr:`sample_indices_`.
+            ``y`` indexed by ``sample_indices_``.
         """
         data = validate_multimodal(self, X, reset=True, dtype=None, fill=np.nan)
         if y is not None:

@@ -62,6 +62,10 @@ class MLPEncoder(nn.Module):
         self.out_features = width
 
     def forward(self, x, lengths=None):
+        """Encode ``x`` ``(b, in_features)`` into ``(b, out_features)``.
+
+        ``lengths`` is ignored (the sequence encoders' signature).
+        """
         return self.net(x)
 
 
@@ -164,6 +168,11 @@ class LSTMEncoder(nn.Module):
         self.out_features = hidden_size
 
     def forward(self, x, lengths=None):
+        """Encode ``x`` ``(b, T, in_features)`` into ``(b, out_features)``.
+
+        ``lengths`` ``(b,)`` counts each sample's valid timesteps (``None``: all
+        ``T``); a sample of length 0 is missing and encodes to zeros.
+        """
         x, _, valid, present = _sequence_mask(x, lengths, self.trim)
         h, _ = self.lstm(x)  # (b, T, hidden); valid steps never see later padding
         return _zero_missing(self.dropout(_masked_max(h, valid)), present)
@@ -231,6 +240,11 @@ class TextCNNEncoder(nn.Module):
         self.out_features = sum(n_filters)
 
     def forward(self, x, lengths=None):
+        """Encode ``x`` ``(b, T, in_features)`` into ``(b, out_features)``.
+
+        ``lengths`` ``(b,)`` counts each sample's valid timesteps (``None``: all
+        ``T``); a sample of length 0 is missing and encodes to zeros.
+        """
         x, eff, valid, present = _sequence_mask(x, lengths, self.trim)
         x = x.masked_fill(~valid[..., None], 0.0).transpose(1, 2)  # (b, d, T), zero padding
         pooled = []
@@ -342,6 +356,11 @@ class TransformerEncoder(nn.Module):
         self.out_features = d_model
 
     def forward(self, x, lengths=None):
+        """Encode ``x`` ``(b, T, in_features)`` into ``(b, out_features)``.
+
+        ``lengths`` ``(b,)`` counts each sample's valid timesteps (``None``: all
+        ``T``); a sample of length 0 is missing and encodes to zeros.
+        """
         x, eff, valid, present = _sequence_mask(x, lengths, self.trim)
         h = self.proj(x)
         t = h.shape[1]

@@ -74,7 +74,7 @@ class MultimodalModule(nn.Module):
         dict
             ``"loss"`` (what is differentiated), ``"output"`` (the prediction
             for each row, as :meth:`output` gives it) and one scalar per name
-            in :attr:`loss_terms`.
+            in ``loss_terms``.
             Optionally ``"objective"``: the quantity recorded as
             ``train_loss``/``valid_loss`` and monitored for convergence, when
             it differs from ``"loss"`` (a term with a stop-gradient target is
@@ -85,6 +85,8 @@ class MultimodalModule(nn.Module):
         raise NotImplementedError
 
     def forward(self, batch):
+        """The prediction for a batch: :meth:`output` of :meth:`encode` under the
+        batch's presence mask."""
         return self.output(self.encode(batch), batch.mask)
 
 
