@@ -11,7 +11,10 @@ scripts need around it:
   the ``preprocess`` every script gives the report;
 * :class:`BareLoop` -- the one bare PyTorch training loop the speed comparisons
   measure skmm against;
-* :func:`environment`, :func:`write_results`, :func:`markdown_table`.
+* :func:`environment`, :func:`provenance`, :func:`write_results` (the one
+  function that writes ``benchmarks/results``: every JSON it writes carries a
+  ``provenance`` block, every table a one-line provenance header),
+  :func:`markdown_table`.
 
 Why the bare loop lives here and not in :mod:`skmm.evaluation`: it drives the
 estimators' private pieces (``_build_module``, ``TensorData``, the module's
@@ -23,6 +26,9 @@ library it would be public API nobody else needs and would bring torch into
 import json
 import os
 import platform
+import shlex
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -32,6 +38,7 @@ from sklearn.preprocessing import StandardScaler
 from skmm import MultimodalData, PerModality
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_UCI_HOME = os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "uci_mfeat"
 )
@@ -90,8 +97,8 @@ class BareLoop:
     def __init__(self, clf, X, y, device="cpu", seed=0):
         import torch
 
+        from skmm._batching import TensorData
         from skmm._data import check_multimodal
-        from skmm.base import TensorData
 
         data = check_multimodal(X)
         classes, y_enc = np.unique(y, return_inverse=True)
@@ -164,19 +171,100 @@ def environment():
     }
 
 
-def write_results(name, payload, markdown):
-    """Write ``results/<name>.json`` and ``results/<name>.md``; returns their paths.
+def _git(*args):
+    try:
+        return subprocess.run(
+            ["git", "--no-optional-locks", *args], cwd=REPO_ROOT, capture_output=True,
+            text=True, timeout=30,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
 
+
+def command_line(argv=None):
+    """The command that is running, as typed from the repository root."""
+    argv = list(sys.argv if argv is None else argv)
+    if argv and argv[0].endswith(".py"):
+        argv[0] = os.path.relpath(os.path.abspath(argv[0]), REPO_ROOT)
+    return shlex.join(["python", *argv])
+
+
+def provenance(command=None):
+    """Where a result comes from: commit, command, UTC date and machine.
+
+    ``commit`` is ``git rev-parse HEAD`` and ``dirty`` says whether tracked files
+    other than the results differed from it (``dirty_paths`` lists them);
+    ``command`` is ``sys.argv`` as typed from the repository root (``argv``
+    verbatim); ``machine`` the cores, platform and library versions, and the
+    torch threads of this process.
+    """
+    import sklearn
+    import skorch
+    import torch
+
+    changed = [line[3:] for line in _git("status", "--porcelain", "--untracked-files=no")
+               .splitlines() if line.strip()]
+    changed = [path for path in changed if not path.startswith("benchmarks/results/")]
+    return {
+        "commit": _git("rev-parse", "HEAD").strip(),
+        "dirty": bool(changed),
+        "dirty_paths": changed[:50],
+        "command": command or command_line(),
+        "argv": list(sys.argv),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "sklearn": sklearn.__version__,
+            "skorch": skorch.__version__,
+            "torch_threads": torch.get_num_threads(),
+        },
+        "recorded": "at run time",
+    }
+
+
+def provenance_line(prov):
+    """The one-line header of a result table, from a ``provenance`` block."""
+    machine = prov["machine"]
+    commit = prov["commit"][:7] or "unknown"
+    if prov.get("dirty"):
+        commit += " with uncommitted changes"
+    text = (
+        f"Provenance: commit {commit}; `{prov['command']}`; {prov['date']}; "
+        f"{machine['cpus']} cores, torch {machine['torch']}"
+    )
+    if "torch_threads" in machine:
+        text += f", {machine['torch_threads']} torch thread(s)"
+    text += "."
+    if prov.get("recorded", "at run time") != "at run time":
+        # the first clause: "afterwards from git history", "at run time"
+        text += f" Recorded {prov['recorded'].split(':')[0].split(' (')[0]}."
+    if prov.get("note"):
+        text += f" {prov['note']}"
+    return text
+
+
+def write_results(name, payload, markdown, ext=".md", command=None):
+    """Write ``results/<name>.json`` and ``results/<name><ext>``; returns their paths.
+
+    The one function that writes result files. The JSON gets a ``provenance``
+    block (:func:`provenance`; ``command`` overrides the recorded command line)
+    and the table (``ext`` ``.md`` or ``.txt``) a one-line provenance header.
     ``name`` may also be a path (a ``--quick`` run writes to the temp folder).
     """
     os.makedirs(RESULTS_DIR, exist_ok=True)
     base = name if os.path.isabs(name) else os.path.join(RESULTS_DIR, name)
-    json_path, md_path = base + ".json", base + ".md"
+    os.makedirs(os.path.dirname(base), exist_ok=True)
+    json_path, md_path = base + ".json", base + ext
+    prov = provenance(command)
+    payload["provenance"] = prov
     with open(json_path, "w") as f:
         json.dump(payload, f, indent=1, default=_json_default, allow_nan=True)
         f.write("\n")
     with open(md_path, "w") as f:
-        f.write(markdown.rstrip("\n") + "\n")
+        f.write(provenance_line(prov) + "\n\n" + markdown.strip("\n") + "\n")
     return json_path, md_path
 
 
@@ -189,7 +277,7 @@ def _json_default(obj):
         return list(obj)
     if hasattr(obj, "to_dict"):  # a DataFrame
         return obj.to_dict(orient="records")
-    raise TypeError(f"Cannot serialize {type(obj).__name__}")
+    return str(obj)  # e.g. a parameter value in a search's best_params
 
 
 def markdown_table(header, rows):

@@ -478,12 +478,7 @@ def main(argv=None):
             if row["default"] is None and row["search"] is None:
                 continue
             payload["results"].append(row)
-            os.makedirs(results_dir, exist_ok=True)
-            if args.quick:
-                with open(json_path, "w") as f:
-                    json.dump(payload, f)
-            else:
-                write_results(args.out, payload, to_markdown(payload))
+            write_results(os.path.join(results_dir, args.out), payload, to_markdown(payload))
     if args.quick:
         print(to_markdown(payload))
     print(f"wrote {json_path}")

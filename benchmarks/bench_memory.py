@@ -35,6 +35,7 @@ Runs with one torch thread (``OMP_NUM_THREADS=1``). Usage::
     python benchmarks/bench_memory.py --data-dir /tmp/skmm_mem     # where the memmaps go
     OMP_NUM_THREADS=1 python benchmarks/bench_memory.py --placement-timing --n 20000
     python benchmarks/bench_memory.py --placement-timing --device cuda --n 1000000
+    python benchmarks/bench_memory.py --quick                       # smoke run, temp folder
 """
 
 import argparse
@@ -42,6 +43,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 
@@ -343,16 +345,25 @@ def main():
     parser.add_argument("--placement-timing", action="store_true")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 3,000 rows in memory (with --placement-timing: "
+                        "2,000 rows, 1 repeat), temp folder")
     args = parser.parse_args()
     if args.child:
         return child(args)
+    out_dir = None
+    if args.quick:
+        out_dir = tempfile.mkdtemp(prefix="skmm_bench_")
+        args.sizes, args.n, args.repeats = [3_000], args.n or 2_000, 1
+        args.name = os.path.join(out_dir, "memory")
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from _common import environment, write_results
 
     if args.placement_timing:
         rows = placement_timing(args.n or 20_000, args.repeats, args.device)
         env = environment()
-        return write_results(f"placement_{args.device.split(':')[0]}",
+        name = f"placement_{args.device.split(':')[0]}"
+        return write_results(os.path.join(out_dir, name) if out_dir else name,
                              {"results": rows, "environment": env}, placement_markdown(rows, env))
 
     os.makedirs(args.data_dir, exist_ok=True)

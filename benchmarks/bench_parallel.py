@@ -22,16 +22,17 @@ warm-up and the search are timed separately, and so is the cluster start.
 Run from the repository root::
 
     python benchmarks/bench_parallel.py            # ~10 min on 2 busy cores
+    python benchmarks/bench_parallel.py --quick    # smoke run: serial and loky, temp folder
 
-Results go to benchmarks/results/parallel.{json,md}.
+Results go to benchmarks/results/parallel.{json,md} (through ``_common.write_results``,
+with their provenance).
 """
 
 import argparse
-import json
 import logging
 import os
-import platform
 import sys
+import tempfile
 import time
 
 import joblib
@@ -41,11 +42,16 @@ from sklearn.model_selection import GridSearchCV
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import DEFAULT_UCI_HOME, STANDARDIZE, load_uci_mfeat  # noqa: E402
+from _common import (  # noqa: E402
+    DEFAULT_UCI_HOME,
+    STANDARDIZE,
+    environment,
+    load_uci_mfeat,
+    write_results,
+)
 
 from skmm import RAMLClassifier  # noqa: E402
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 GRID = {"lambda1": [0.5, 1.0], "lambda2": [0.1, 0.4]}
 
 
@@ -152,7 +158,12 @@ def main(argv=None):
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--modes", default="serial,loky,dask,dask-notrim")
     parser.add_argument("--out", default="parallel")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: serial and loky, 1 epoch, cv=2, temp folder")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.epochs, args.cv, args.modes = 1, 2, "serial,loky"
+        args.out = os.path.join(tempfile.mkdtemp(prefix="skmm_bench_"), "parallel")
 
     torch.set_num_threads(1)  # explicit, as a user would: one thread per fit in every mode
     X, y = load(args.data_home)
@@ -181,15 +192,8 @@ def main(argv=None):
         )
 
     n_fits = len(reference["params"]) * args.cv
-    env = {
-        "date": time.strftime("%Y-%m-%d %H:%M"),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "joblib": joblib.__version__,
-        "cpu_count": os.cpu_count(),
-        "load_average_at_end": os.getloadavg(),
-        "argv": sys.argv[1:],
-    }
+    env = dict(environment(), joblib=joblib.__version__, cpu_count=os.cpu_count(),
+               load_average_at_end=os.getloadavg())
     try:
         import distributed
 
@@ -198,10 +202,6 @@ def main(argv=None):
         pass
     payload = {"settings": vars(args), "grid": GRID, "n_fits": n_fits, "environment": env,
                "results": results}
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, f"{args.out}.json"), "w") as f:
-        json.dump(payload, f, indent=1, default=str)
-        f.write("\n")
     base = results.get("serial", {}).get("search_s")
     lines = [
         f"GridSearchCV(RAMLClassifier) on UCI Multiple Features: {len(reference['params'])} "
@@ -222,9 +222,9 @@ def main(argv=None):
             f"{r['best_params']} | {r['best_score']:.4f} | "
             f"{r['max_abs_score_diff_vs_first']:.1e} |"
         )
-    with open(os.path.join(RESULTS, f"{args.out}.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    paths = write_results(args.out, payload, "\n".join(lines))
     print("\n".join(lines))
+    print("wrote", *paths)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ the default run, the full protocol (18 minutes on a quiet 2-core machine)::
 ``--methods RAML "RAML(lambda1=0)"`` compares RAML with and without its
 unimodal loss ``L^U`` (the latter is not in the default set).
 
-Results go to benchmarks/results/redcore_uci.{txt,json}. Uses one torch thread.
+Results go to benchmarks/results/redcore_uci.{txt,json} (``--out``; ``--quick``: a smoke
+run in the temp folder). Uses one torch thread.
 """
 
 import argparse
@@ -39,6 +40,7 @@ import itertools
 import json
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -48,14 +50,21 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import DEFAULT_UCI_HOME, STANDARDIZE, BareLoop, load_uci_mfeat, split  # noqa: E402
+from _common import (  # noqa: E402
+    DEFAULT_UCI_HOME,
+    STANDARDIZE,
+    BareLoop,
+    environment,
+    load_uci_mfeat,
+    split,
+    write_results,
+)
 from sklearn.base import clone  # noqa: E402
 
 from skmm import ModalityDropout, MultimodalData  # noqa: E402
 from skmm.evaluation import robustness_report, summarize_by_size  # noqa: E402
 
 VIEWS = ("fou", "fac", "kar", "pix", "zer", "mor")
-RESULTS = os.path.join(os.path.dirname(__file__), "results")
 
 
 def make_methods(args, seed):
@@ -136,8 +145,15 @@ def main(argv=None):
         "--six-view-methods", nargs="*", default=None, help="subset of methods for setting (b)"
     )
     parser.add_argument("--timing-epochs", type=int, default=7)
-    parser.add_argument("--out", default=os.path.join(RESULTS, "redcore_uci"))
+    parser.add_argument("--out", default="redcore_uci",
+                        help="name in benchmarks/results, or a path (without extension)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 1 seed, 2 epochs, one shared rate, temp folder")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.epochs, args.seeds, args.permutations, args.shared_rates = 2, 1, "none", [0.5]
+        args.timing_epochs = 2
+        args.out = os.path.join(tempfile.mkdtemp(prefix="skmm_bench_"), "redcore_uci")
     torch.set_num_threads(1)
     start = time.time()
 
@@ -259,27 +275,20 @@ def main(argv=None):
     text = "\n".join(lines)
     print(text)
 
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out + ".txt", "w") as f:
-        f.write(
-            "python benchmarks/bench_redcore_uci.py "
-            + " ".join(sys.argv[1:] if argv is None else argv)
-            + "\n"
-        )
-        f.write(json.dumps(vars(args)) + "\n")
-        f.write("\n".join(report) + "\n" + text + "\n")
-    with open(args.out + ".json", "w") as f:
-        json.dump(
-            dict(
-                args=vars(args),
-                summary=summary,
-                results=results,
-                eta_curves=eta_curves,
-                timing=dict(skmm_epoch_s=skmm_epoch, bare_epoch_s=bare_epoch),
-            ),
-            f,
-        )
-
+    paths = write_results(
+        args.out,
+        dict(
+            args=vars(args),
+            environment=environment(),
+            summary=summary,
+            results=results,
+            eta_curves=eta_curves,
+            timing=dict(skmm_epoch_s=skmm_epoch, bare_epoch_s=bare_epoch),
+        ),
+        json.dumps(vars(args)) + "\n" + "\n".join(report) + "\n" + text,
+        ext=".txt",
+    )
+    print("wrote", *paths)
 
 if __name__ == "__main__":
     main()

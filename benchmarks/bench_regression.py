@@ -45,7 +45,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # HistGradientBoosting: one threa
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -407,11 +406,10 @@ def _provenance(payload):
     env = payload["environment"]
     command = "`; then `".join([payload["command"], *payload.get("resumed_with", [])])
     return (
-        f"Command: `{command}`; commit `{env['commit']}`"
-        f"{' (with uncommitted changes)' if env.get('dirty') else ''}; {env['date']}; "
-        f"{env['cpu']} ({env['cpus']} cores, load {env['load_at_start']} at start); "
-        f"torch {env['torch']}, scikit-learn {env['sklearn']}; {payload['settings']['jobs']} "
-        f"processes; {payload['wall_seconds'] / 60:.1f} minutes in all.\n\n"
+        f"Command: `{command}`; {env['cpu']} ({env['cpus']} cores, load "
+        f"{env['load_at_start']} at start); torch {env['torch']}, scikit-learn "
+        f"{env['sklearn']}; {payload['settings']['jobs']} processes; "
+        f"{payload['wall_seconds'] / 60:.1f} minutes in all.\n\n"
         + _params_text(payload)
     )
 
@@ -511,15 +509,12 @@ def tasks(datasets, seeds, names):
     return order
 
 
-def _git(*args):
-    try:
-        return subprocess.run(["git", *args], cwd=HERE, capture_output=True, text=True,
-                              timeout=30).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
+def machine():
+    """The environment of :func:`_common.environment`, with the CPU model and load.
 
-
-def provenance():
+    Commit, command and date are in the ``provenance`` block that
+    ``write_results`` adds to every result file.
+    """
     env = environment()
     cpu = platform.processor() or platform.machine()
     try:
@@ -527,12 +522,7 @@ def provenance():
             cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
     except (OSError, StopIteration):
         pass
-    env.update(
-        commit=_git("rev-parse", "HEAD"),
-        dirty=bool(_git("status", "--porcelain", "--untracked-files=no")),
-        cpu=cpu, cpus=os.cpu_count(), node=platform.node(),
-        load_at_start=round(os.getloadavg()[0], 2),
-    )
+    env.update(cpu=cpu, cpus=os.cpu_count(), load_at_start=round(os.getloadavg()[0], 2))
     return env
 
 
@@ -574,7 +564,7 @@ def main(argv=None):
     todo = tasks(args.datasets, args.seeds, names)
     datasets = list(dict.fromkeys(d for d, _, _ in todo))
     payload = dict(
-        command=command.strip(), environment=provenance(),
+        command=command.strip(), environment=machine(),
         settings=dict(seeds=args.seeds, jobs=args.jobs, budget_minutes=args.budget_minutes,
                       quick=args.quick, generated=GENERATED, train_drop=TRAIN_DROP,
                       level=LEVEL, estimators=[label(n) for n in names],
@@ -602,8 +592,9 @@ def main(argv=None):
         order = {t: i for i, t in enumerate((d, s, label(n)) for d, s, n in todo)}
         payload["results"].sort(
             key=lambda r: order.get((r["dataset"], r["seed"], r["estimator"]), len(order)))
-        write_results(base + "_defaults", payload, to_markdown(payload))
-        write_results(base + "_california_patterns", payload, patterns_markdown(payload))
+        write_results(base + "_defaults", payload, to_markdown(payload), command=command.strip())
+        write_results(base + "_california_patterns", payload, patterns_markdown(payload),
+                      command=command.strip())
 
     jobs = Parallel(n_jobs=args.jobs, return_as="generator_unordered")(
         delayed(run_task)(d, s, n, args.california_home, deadline, args.quick, args.params)

@@ -26,14 +26,15 @@ Run from the repository root, e.g.::
     python benchmarks/bench_sequences.py                      # CPU, 1 thread, ~3 min
     python benchmarks/bench_sequences.py --device cuda
 
-Results go to benchmarks/results/sequences_<device>.{txt,json}.
+Results go to benchmarks/results/sequences_<device>.{txt,json} (``--quick``: a smoke
+run in the temp folder).
 """
 
 import argparse
-import json
 import os
 import platform
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -42,14 +43,14 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import BareLoop, sync  # noqa: E402
+from _common import BareLoop, environment, sync, write_results  # noqa: E402
 
 from skmm import ModalityDropout, RAMLClassifier  # noqa: E402
+from skmm._batching import TensorData  # noqa: E402
 from skmm._data import validate_multimodal  # noqa: E402
-from skmm.base import TensorData, resolve_device  # noqa: E402
+from skmm._training import resolve_device  # noqa: E402
 from skmm.nn import LSTMEncoder  # noqa: E402
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 MODALITIES = {"audio": 74, "video": 35, "text": 768}  # CMU-MOSEI feature sizes
 
 
@@ -112,7 +113,12 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-micro", action="store_true")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 200 samples, T=10, 2 epochs, no micro, temp folder")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.n_samples, args.timesteps, args.epochs, args.no_micro = 200, 12, 2, True
+        args.out = os.path.join(tempfile.mkdtemp(prefix="skmm_bench_"), "sequences")
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     start = time.time()
@@ -169,22 +175,18 @@ def main(argv=None):
     text = "\n".join(lines)
     print(text)
 
-    out = args.out or os.path.join(RESULTS, f"sequences_{device.split(':')[0]}")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    with open(out + ".txt", "w") as f:
-        f.write(text + "\n")
-    with open(out + ".json", "w") as f:
-        json.dump(
-            dict(
-                args=vars(args), device=device, torch=torch.__version__,
-                skmm_epoch_s=skmm_epoch, bare_epoch_s=bare_epoch,
-                ratio=skmm_epoch / bare_epoch, paired_ratio=paired, skmm_epochs_s=skmm_times,
-                bare_epochs_s=bare_times, micro_ms=micro,
-            ),
-            f, indent=1,
-        )
-        f.write("\n")
-
+    out = args.out or f"sequences_{device.split(':')[0]}"
+    paths = write_results(
+        out,
+        dict(
+            args=vars(args), device=device, torch=torch.__version__, environment=environment(),
+            skmm_epoch_s=skmm_epoch, bare_epoch_s=bare_epoch,
+            ratio=skmm_epoch / bare_epoch, paired_ratio=paired, skmm_epochs_s=skmm_times,
+            bare_epochs_s=bare_times, micro_ms=micro,
+        ),
+        text, ext=".txt",
+    )
+    print("wrote", *paths)
 
 if __name__ == "__main__":
     main()
