@@ -12,7 +12,7 @@ adaptive learning rate are off in the search and the refit (the weights after
 ``e`` epochs are then those of ``max_epochs=e``: Adam with a constant
 learning rate, on all the rows given).
 
-Data sets (``--datasets``), from 500 to 50,000 rows and 2 to 100 classes:
+Data sets (``--datasets``), from 80 to 50,000 training rows and 2 to 100 classes:
 
 * ``gen-500-2``: ``make_multimodal_classification``, 500 rows, 2 classes;
 * ``digits``: ``load_digits_multimodal`` (1,797 rows, 10 classes);
@@ -21,13 +21,18 @@ Data sets (``--datasets``), from 500 to 50,000 rows and 2 to 100 classes:
   ``class_sep=8, noise=0.5``, 64 features, each modality min-max scaled);
 * ``gen-5000-100``: 5,000 rows, 100 classes;
 * ``gen-50000-10``: 50,000 rows, 10 classes (a reduced search: ``--large-lrs``,
-  ``--large-batch-sizes``, ``--large-epochs``).
+  ``--large-batch-sizes``, ``--large-epochs``);
+* few rows per class, each modality min-max scaled, the rows not trained on
+  tested: ``mfeat-8`` and ``digits-8``, 8 training rows of each of the 10
+  classes (80 rows; 1,920 and 1,717 tested), and ``gen-680-68-hard``, the
+  68-class case made not separable (``class_sep=3, noise=1.0``: a logistic
+  regression on the concatenation scores 69%), 8 training rows per class.
 
 Also available by name (not in the table): ``mfeat-fzm``, three of UCI
 Multiple Features' views (fou, zer and mor), and ``digits-300``, 300
 training rows of digits: the real sets of ``bench_widths.py``.
 
-Every set is split 80/20 (stratified, seed 0); a generated set's test part is
+Every other set is split 80/20 (stratified, seed 0); a generated set's test part is
 made at least 2,000 rows from the same generator, so that a point of accuracy
 is at least 20 test rows. Views are standardized on the training rows (the
 issue's case: min-max scaled instead). One seed; one torch thread.
@@ -76,13 +81,14 @@ from _common import (  # noqa: E402
 import skmm  # noqa: E402
 from skmm import PerModality  # noqa: E402
 from skmm.datasets import load_digits_multimodal, make_multimodal_classification  # noqa: E402
+from skmm.utils import estimator_presets  # noqa: E402
 
+#: Every classifier at its defaults, by its short name: the registry's
+#: (:func:`skmm.utils.estimator_presets` without the presets).
 ESTIMATORS = {
-    "raml": "RAMLClassifier",
-    "redcore": "RedCoreClassifier",
-    "concat": "ConcatFusionClassifier",
-    "late": "LateFusionClassifier",
-    "trusted": "TrustedFusionClassifier",
+    key: cls.__name__
+    for key, (cls, preset, _) in estimator_presets("classifier").items()
+    if not preset
 }
 
 #: name -> generator arguments (n_samples is the data set's size).
@@ -93,14 +99,34 @@ GENERATED = {
     ),
     "gen-5000-100": dict(n_samples=5000, n_classes=100, n_features=32, class_sep=5),
     "gen-50000-10": dict(n_samples=50000, n_classes=10, noise=1.5),
+    "gen-680-68-hard": dict(
+        n_samples=680, n_classes=68, modalities=3, n_features=64, class_sep=3, noise=1.0
+    ),
 }
-DATASETS = ["gen-500-2", "digits", "mfeat", "gen-680-68", "gen-5000-100", "gen-50000-10"]
+DATASETS = [
+    "gen-500-2", "digits", "mfeat", "gen-680-68", "gen-5000-100", "gen-50000-10",
+    "mfeat-8", "digits-8", "gen-680-68-hard",
+]
+#: Few rows per class: this many training rows of each class, the rest is the test set.
+ROWS_PER_CLASS = 8
 MIN_GENERATED_TEST = 2000
 
 
 def _split(X, y, test_size):
     idx = np.arange(len(y))
     train, test = train_test_split(idx, test_size=test_size, stratify=y, random_state=0)
+    return {k: v[train] for k, v in X.items()}, y[train], {k: v[test] for k, v in X.items()}, y[
+        test
+    ]
+
+
+def _few_rows(X, y, per_class):
+    """``per_class`` training rows of each class (seed 0), the other rows for testing."""
+    rng = np.random.default_rng(0)
+    train = np.sort(np.concatenate([
+        rng.choice(np.flatnonzero(y == c), per_class, replace=False) for c in np.unique(y)
+    ]))
+    test = np.setdiff1d(np.arange(len(y)), train)
     return {k: v[train] for k, v in X.items()}, y[train], {k: v[test] for k, v in X.items()}, y[
         test
     ]
@@ -130,6 +156,16 @@ def load_dataset(name, uci_home):
         X, y = load_uci_mfeat(uci_home)
         X_train, y_train, X_test, y_test = _split(X, y, 0.2)
         how = "UCI Multiple Features, six views, standardized"
+    elif name in ("mfeat-8", "digits-8"):
+        if name == "mfeat-8":
+            X, y = load_uci_mfeat(uci_home)
+            how = "UCI Multiple Features, six views"
+        else:
+            X, y = load_digits_multimodal(return_X_y=True)
+            X = {k: np.asarray(v) for k, v in X.items()}
+            how = "load_digits_multimodal"
+        X_train, y_train, X_test, y_test = _few_rows(X, np.asarray(y), ROWS_PER_CLASS)
+        how += f", {ROWS_PER_CLASS} training rows per class (the rest tested)"
     elif name == "mfeat-fzm":
         X, y = load_uci_mfeat(uci_home, views=["fou", "zer", "mor"])
         X_train, y_train, X_test, y_test = _split(X, y, 0.2)
@@ -144,7 +180,7 @@ def load_dataset(name, uci_home):
         how = "make_multimodal_classification(" + ", ".join(
             f"{k}={v}" for k, v in GENERATED[name].items()
         ) + ")"
-    if name == "gen-680-68":
+    if name in ("gen-680-68", "gen-680-68-hard", "mfeat-8", "digits-8"):
         X_train, X_test = _scale(PerModality(MinMaxScaler()), X_train, X_test)
         how += ", min-max scaled"
     else:

@@ -21,6 +21,7 @@ Writes ``benchmarks/results/speed.{json,md}`` (``--out`` to change the name).
 """
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -45,21 +46,13 @@ from _common import (  # noqa: E402
     write_results,
 )
 
-from skmm import (  # noqa: E402
-    ConcatFusionClassifier,
-    LateFusionClassifier,
-    RAMLClassifier,
-    RedCoreClassifier,
-    TrustedFusionClassifier,
-)
+from skmm.utils import estimator_presets  # noqa: E402
 
+#: Every classifier and preset by its short name (``raml``, ``concat-aug``, ...): the
+#: registry's, so that a new method is measured without being listed here.
 MODELS = {
-    "RAML": lambda **kw: RAMLClassifier(augment="all", **kw),
-    "ConcatFusion": lambda **kw: ConcatFusionClassifier(augment=None, **kw),
-    "ConcatFusion+aug": lambda **kw: ConcatFusionClassifier(augment="all", **kw),
-    "RedCore": lambda **kw: RedCoreClassifier(**kw),
-    "LateFusion": lambda **kw: LateFusionClassifier(**kw),
-    "Trusted": lambda **kw: TrustedFusionClassifier(**kw),
+    key: functools.partial(cls, **preset)
+    for key, (cls, preset, _) in estimator_presets("classifier").items()
 }
 
 
@@ -188,7 +181,7 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--predict-reps", type=int, default=5)
     parser.add_argument("--cases", nargs="+", default=["uci", "synthetic"])
-    parser.add_argument("--models", nargs="+", default=["RAML", "ConcatFusion"], choices=MODELS)
+    parser.add_argument("--models", nargs="+", default=["raml", "concat"], choices=MODELS)
     parser.add_argument("--synthetic-samples", type=int, default=20000)
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--out", default="speed")

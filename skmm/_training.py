@@ -19,6 +19,7 @@ from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 
 from skmm._batching import Batch, BatchIterator
 from skmm.nn.functional import add_train_noise, expand_patterns
+from skmm.nn.module import take
 
 
 class _MultimodalNet(NeuralNet):
@@ -71,12 +72,12 @@ class _MultimodalNet(NeuralNet):
         for name in self.module_.loss_terms:
             self.history.record_batch(name, terms[name].item())
         objective = terms.get("objective", terms["loss"]).detach()
-        return {**terms, "loss": objective, "y_pred": terms["output"]}
+        return {**terms, "loss": objective, "y_pred": terms["output"], "y_true": take(yb, rows)}
 
     def validation_step(self, batch, **fit_params):
         """The method's objective on a validation batch, as it is (no augmentation or
         noise; eval mode), so that ``valid_loss`` and ``train_loss`` measure the same
-        quantity. The task layer's callbacks score ``y_pred`` (``valid_acc``, ``valid_r2``)."""
+        quantity. :class:`_EpochScore` scores ``y_pred`` (``valid_acc``, ``valid_r2``)."""
         self._set_training(False)
         xb, yb = batch
         with torch.no_grad():
@@ -84,28 +85,49 @@ class _MultimodalNet(NeuralNet):
         return {"loss": terms.get("objective", terms["loss"]), "y_pred": terms["output"]}
 
 
+#: How far above chance a score must be before training may stop, as a share of the way
+#: from chance to a perfect score: ``(score - chance) / (1 - chance)``, e.g. an accuracy
+#: of 0.55 with two balanced classes, or an R² of 0.1.
+LEARNED = 0.1
+
+
 class _Convergence(EarlyStopping):
     """Stop when the monitored loss has not improved by ``tol`` for ``n_iter_no_change``
-    epochs (scikit-learn's ``MLPClassifier`` rule), and remember whether it stopped.
+    epochs (scikit-learn's ``MLPClassifier`` rule), but never before the model has
+    learned, and remember whether it stopped and whether it learned.
 
-    ``min_epochs``: no stop before this many epochs (the best epoch is still
-    tracked), for objectives that change during the first epochs (an annealed
-    weight).
+    *Learned*: the epoch's score (``score``, e.g. ``valid_acc`` or ``train_r2``) has
+    been at least :data:`LEARNED` of the way from ``chance`` (the score of the best
+    constant prediction) to a perfect score. Until then a plateau of the loss does
+    not count: a network can sit at chance for many epochs before it finds the signal
+    (an LSTM that must find one timestep), and stopping there returned a chance-level
+    model without a word. ``min_epochs``: no stop before this many epochs either (the
+    best epoch is still tracked), for objectives that change during the first epochs
+    (an annealed weight).
     """
 
-    def __init__(self, *args, min_epochs=0, **kwargs):
+    def __init__(self, *args, min_epochs=0, score=None, chance=0.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.min_epochs = min_epochs
+        self.score = score
+        self.chance = chance
 
     def on_train_begin(self, net, **kwargs):
         super().on_train_begin(net, **kwargs)
         self.stopped_ = False
+        self.learned_ = self.score is None
+        self.best_score_ = -np.inf
 
     def on_epoch_end(self, net, **kwargs):
+        if self.score is not None and self.score in net.history[-1]:
+            score = net.history[-1, self.score]
+            self.best_score_ = max(self.best_score_, score)
+            gained = (score - self.chance) / max(1.0 - self.chance, 1e-12)
+            self.learned_ = self.learned_ or gained >= LEARNED
         try:
             super().on_epoch_end(net, **kwargs)
         except KeyboardInterrupt:  # how skorch callbacks end training
-            if len(net.history) >= self.min_epochs:
+            if self.learned_ and len(net.history) >= self.min_epochs:
                 self.stopped_ = True
                 raise
             self.misses_ -= 1  # not yet: keep counting from here
@@ -256,44 +278,31 @@ class _StratifiedSplit(_ShuffleSplit):
             return super()._split(dataset)
 
 
-class _ValidAccuracy(Callback):
-    """Records each validation batch's accuracy as ``valid_acc`` (a classifier's
-    ``PassthroughScoring`` averages it over the epoch)."""
+class _EpochScore(Callback):
+    """Records the task's score of an epoch, over the training batches
+    (``train_acc`` / ``train_r2``; the rows as trained: augmented and noised) or
+    the validation split (``valid_acc`` / ``valid_r2``): one value of the whole
+    epoch, from the sums the task adds up over batches (:mod:`skmm.nn.tasks`)."""
 
-    def on_batch_end(self, net, batch=None, training=False, **step):
-        if not training:
-            correct = (step["y_pred"].argmax(1) == batch[1]).double().mean()
-            net.history.record_batch("valid_acc", correct.item())
+    def __init__(self, task, on_train):
+        self.task, self.on_train = task, on_train
 
-
-class _ValidR2(Callback):
-    """Records the validation split's R² as ``valid_r2`` at the end of each epoch.
-
-    The coefficient of determination of the whole split (not a mean of batch
-    values), on the standardized targets, averaged over the targets as
-    :func:`sklearn.metrics.r2_score` does by default (standardizing each target
-    changes no R²).
-    """
+    @property
+    def name(self):
+        return ("train_" if self.on_train else "valid_") + self.task.score_name
 
     def on_epoch_begin(self, net, **kwargs):
         self._sums = None
 
     def on_batch_end(self, net, batch=None, training=False, **step):
-        if training:
+        if training != self.on_train:
             return
-        y, pred = batch[1].double(), step["y_pred"].detach().double()
-        sums = torch.stack([(y - pred).pow(2).sum(0), y.sum(0), y.pow(2).sum(0)])
-        count = torch.tensor(float(len(y)), dtype=torch.float64, device=y.device)
-        if self._sums is None:
-            self._sums, self._count = sums, count
-        else:
-            self._sums, self._count = self._sums + sums, self._count + count
+        target = step["y_true"] if training else batch[1]
+        sums = self.task.score_sums(step["y_pred"].detach(), target)
+        self._sums = sums if self._sums is None else self._sums + sums
 
     def on_epoch_end(self, net, **kwargs):
-        if self._sums is None:
-            return
-        sse, total, squares = self._sums
-        sst = squares - total.pow(2) / self._count
-        r2 = torch.where(sst > 0, 1.0 - sse / sst.clamp_min(1e-300), torch.zeros_like(sst))
-        net.history.record("valid_r2", float(r2.mean()))
-        self._sums = self._count = None  # no tensor outlives the epoch (pickling, devices)
+        if self._sums is not None:
+            net.history.record(self.name, self.task.score(self._sums))
+        self._sums = None  # no tensor outlives the epoch (pickling, devices)
+

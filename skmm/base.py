@@ -24,6 +24,7 @@ given (:class:`skmm.nn.Classification` or :class:`skmm.nn.Regression`), and its
 ``_build_module``; the same method class then serves both tasks.
 """
 
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -63,11 +64,10 @@ from skmm._training import (
     _AdaptiveLR,
     _check_train_noise,
     _Convergence,
+    _EpochScore,
     _MultimodalNet,
     _ShuffleSplit,
     _StratifiedSplit,
-    _ValidAccuracy,
-    _ValidR2,
     resolve_device,
     torch_threads,
 )
@@ -92,6 +92,12 @@ class EmbeddingMixin(TransformerMixin):
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
+
+
+#: ``early_stopping="auto"`` holds out a validation split only when it would have at
+#: least this many rows (and a classifier's, two per class): on fewer, its loss and score
+#: are too noisy to choose an epoch by (measured in ``early_stopping``'s docs).
+_MIN_VALIDATION_ROWS = 20
 
 
 def check_layer_sizes(estimator, name):
@@ -121,7 +127,7 @@ def _check_training_input(estimator, X, data):
             f"{type(estimator).__name__} cannot learn anything from it; drop it from X or "
             "train on samples where it is present."
         )
-    if estimator.early_stopping and getattr(X, "_copies_samples", False):
+    if estimator.early_stopping_ and getattr(X, "_copies_samples", False):
         raise ValueError(
             "X was resampled by MissingPatternAugmenter, which copies each sample: with "
             "early_stopping=True the validation split would hold copies of training samples. "
@@ -162,7 +168,7 @@ class MultimodalBase(BaseEstimator):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
@@ -188,7 +194,7 @@ class MultimodalBase(BaseEstimator):
         "batch_size": 128,
         "max_epochs": 200,
         "tol": 1e-4,
-        "early_stopping": True,
+        "early_stopping": "auto",
         "validation_fraction": 0.1,
         "n_iter_no_change": 10,
         "device": "cpu",
@@ -228,9 +234,10 @@ class MultimodalBase(BaseEstimator):
         the training targets as an array of the dtype the task's loss takes."""
         raise NotImplementedError
 
-    def _task_callbacks(self):
-        """``(name, callback)`` pairs recording the task's validation score."""
-        return []
+    def _chance(self, targets):
+        """The score of the best constant prediction of ``targets`` (the task's score:
+        the majority class's share, or an R² of 0)."""
+        raise NotImplementedError
 
     def _split(self):
         """The class of the early-stopping split (a ``train_split`` for skorch)."""
@@ -238,26 +245,29 @@ class MultimodalBase(BaseEstimator):
 
     # -- training -----------------------------------------------------------
 
-    def _callbacks(self, loss_terms):
+    def _callbacks(self, loss_terms, task, chance):
         callbacks = [
             (f"train_{name}", PassthroughScoring(name=name, on_train=True)) for name in loss_terms
         ]
+        scores = [_EpochScore(task, on_train=True)]
+        if self.early_stopping_:
+            scores.append(_EpochScore(task, on_train=False))
+        callbacks += [(score.name, score) for score in scores]
         callbacks += self._method_callbacks()
-        if self.early_stopping:
-            callbacks += self._task_callbacks()
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
         for i, cb in enumerate(self.callbacks or []):
             callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb))
-        monitor = "valid_loss" if self.early_stopping else "train_loss"
+        monitor = "valid_loss" if self.early_stopping_ else "train_loss"
         tol = 0.0 if self.tol is None else self.tol
         if self.lr_schedule == "adaptive":
             callbacks.append(
                 ("lr_schedule", _AdaptiveLR(monitor, tol, min_epochs=self._min_epochs()))
             )
         # MLPClassifier's rule: on the training objective, or on the same objective on the
-        # validation split with early stopping (then the best epoch's weights come back);
-        # tol=None never stops (SGDClassifier's tol=None) but still restores the best epoch.
+        # validation split with early stopping (then the best epoch's weights come back),
+        # once the monitored split's score is above chance; tol=None never stops
+        # (SGDClassifier's tol=None) but still restores the best epoch.
         # Last, so that every other callback has seen the epoch that ends training.
         callbacks.append(
             (
@@ -267,16 +277,29 @@ class MultimodalBase(BaseEstimator):
                     patience=self.n_iter_no_change if self.tol is not None else np.inf,
                     threshold=tol,
                     threshold_mode="abs",
-                    load_best=bool(self.early_stopping),
+                    load_best=bool(self.early_stopping_),
                     min_epochs=self._min_epochs(),
+                    score=scores[-1].name,
+                    chance=chance,
                     sink=print if self.verbose >= 1 else noop,
                 ),
             )
         )
         return callbacks
 
+    def _resolve_early_stopping(self, n_samples):
+        """``early_stopping="auto"``: on when the validation split holds enough rows for
+        its loss and score to measure something (:meth:`_validation_rows_needed`)."""
+        if self.early_stopping != "auto":
+            return bool(self.early_stopping)
+        return math.ceil(self.validation_fraction * n_samples) >= self._validation_rows_needed()
+
+    def _validation_rows_needed(self):
+        """The fewest validation rows ``early_stopping="auto"`` holds out."""
+        return _MIN_VALIDATION_ROWS
+
     def _train_split(self, seed):
-        if not self.early_stopping:
+        if not self.early_stopping_:
             return None
         return self._split()(self.validation_fraction, seed)
 
@@ -302,9 +325,10 @@ class MultimodalBase(BaseEstimator):
             )
         check_layer_sizes(self, "hidden_sizes")
         data = validate_multimodal(self, X, reset=True, modalities=self.modalities, copy=False)
-        _check_training_input(self, X, data)
         check_consistent_length(data.mask, y)
         targets, n_outputs = self._fit_targets(y)
+        self.early_stopping_ = self._resolve_early_stopping(len(targets))
+        _check_training_input(self, X, data)
         train_noise = _check_train_noise(self.train_noise)
         augment = getattr(self, "augment", None)
         device = resolve_device(self.device)
@@ -324,7 +348,7 @@ class MultimodalBase(BaseEstimator):
                 batch_size=self.batch_size,
                 max_epochs=self.max_epochs,
                 train_split=self._train_split(seed),
-                callbacks=self._callbacks(module.loss_terms),
+                callbacks=self._callbacks(module.loss_terms, task, self._chance(targets)),
                 device=device,
                 verbose=int(self.verbose >= 1),
                 augment=augment,
@@ -338,7 +362,16 @@ class MultimodalBase(BaseEstimator):
         self.history_ = net.history
         self.n_iter_ = len(net.history)
         convergence = dict(net.callbacks_)["convergence"]
-        if self.tol is not None and not convergence.stopped_:
+        if not convergence.learned_:
+            warnings.warn(
+                f"{type(self).__name__} did not learn: in {self.n_iter_} epochs its best "
+                f"{convergence.score} was {convergence.best_score_:.3g}, where a constant "
+                f"prediction scores {convergence.chance:.3g}. Raise max_epochs or lr, or check "
+                "that the modalities carry information about y.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        elif self.tol is not None and not convergence.stopped_:
             warnings.warn(
                 f"{type(self).__name__}: max_epochs={self.max_epochs} ended training before "
                 f"it converged ({convergence.monitor} still improved by more than "
@@ -410,11 +443,12 @@ class MultimodalClassifierBase(ClassifierMixin, MultimodalBase):
     def _split(self):
         return _StratifiedSplit
 
-    def _task_callbacks(self):
-        return [
-            ("valid_acc_batches", _ValidAccuracy()),
-            ("valid_acc", PassthroughScoring(name="valid_acc")),
-        ]
+    def _chance(self, targets):
+        return float(np.bincount(targets).max() / len(targets))
+
+    def _validation_rows_needed(self):
+        # two per class: with fewer, classes are missing from the split it chooses by
+        return max(_MIN_VALIDATION_ROWS, 2 * len(self.classes_))
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -482,8 +516,8 @@ class MultimodalRegressorBase(RegressorMixin, MultimodalBase):
     def _split(self):
         return _ShuffleSplit
 
-    def _task_callbacks(self):
-        return [("valid_r2", _ValidR2())]
+    def _chance(self, targets):
+        return 0.0
 
     def _unscale(self, values):
         """Standardized outputs ``(n, n_targets)`` back in the targets' units and shape."""

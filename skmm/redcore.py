@@ -485,7 +485,7 @@ class _RedCore(EmbeddingMixin):
         batch_size=128,
         max_epochs=200,
         tol=1e-4,
-        early_stopping=True,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="cpu",

@@ -15,6 +15,7 @@ Comments name the equations they implement; "DER" refers to Amini et al.
 """
 
 import math
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -25,6 +26,7 @@ from torch import nn
 
 from skmm._batching import _PREDICT_BATCH
 from skmm.base import (
+    _MIN_VALIDATION_ROWS,
     MultimodalBase,
     MultimodalRegressorBase,
     fill_doc,
@@ -341,7 +343,9 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
         rows, each under its own pattern. The means do not change; the
         aleatoric and epistemic parts are scaled alike; the per-modality
         standard deviations of :meth:`predict_modalities` are not. Needs
-        ``early_stopping=True``.
+        the validation split: with ``early_stopping="auto"`` and too few
+        rows for one, the standard deviations are the model's own (with a
+        warning); ``early_stopping=False`` is refused.
     {common}
 
     Attributes
@@ -410,7 +414,7 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
         batch_size=128,
         max_epochs=200,
         tol=1e-4,
-        early_stopping=True,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="cpu",
@@ -464,7 +468,7 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
         -------
         self
         """
-        if self.std_calibration == "validation" and not self.early_stopping:
+        if self.std_calibration == "validation" and self.early_stopping is False:
             raise ValueError(
                 "std_calibration='validation' fits the standard deviations' scale on the "
                 "early-stopping validation split: set early_stopping=True, or "
@@ -478,6 +482,17 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
         arrays), from which :meth:`_std_scales` fits the factors."""
         self._calibration = None
         if self.std_calibration != "validation":
+            return
+        if not self.early_stopping_:  # "auto" with too few rows for a validation split
+            warnings.warn(
+                f"{type(self).__name__}: std_calibration='validation' needs the early-stopping "
+                f"validation split, which early_stopping='auto' leaves out below "
+                f"{_MIN_VALIDATION_ROWS} validation rows; the standard deviations are the "
+                "model's own, not recalibrated. Set early_stopping=True to calibrate on a "
+                "smaller split.",
+                UserWarning,
+                stacklevel=3,
+            )
             return
         _, valid = net.train_split(dataset)
         module = net.module_

@@ -48,13 +48,15 @@ def _task(n=200, seed=0):
 def test_convergence_warning_and_n_iter(cls):
     X, y = _task()
     with pytest.warns(ConvergenceWarning, match=r"max_epochs=2 ended training before it converged"):
-        clf = cls(max_epochs=2, lr=1e-3, random_state=0, **SMALL[cls]).fit(X, y)
+        # it learns in 2 epochs (26 steps) but has not converged
+        clf = cls(max_epochs=2, lr=1e-2, batch_size=16, random_state=0, **SMALL[cls]).fit(X, y)
     assert clf.n_iter_ == 2 == len(clf.history_)
     # A loose tolerance: the objective stops improving by 10 within 2 epochs, training
     # stops there, and no warning is raised.
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        clf = cls(max_epochs=50, tol=10.0, n_iter_no_change=2, random_state=0, **SMALL[cls])
+        clf = cls(max_epochs=50, tol=10.0, n_iter_no_change=2, lr=1e-2, batch_size=16,
+                  random_state=0, **SMALL[cls])
         clf.fit(X, y)
     assert clf.n_iter_ == 3 == len(clf.history_)  # epoch 1 is the best; 2 and 3 miss it
 
@@ -221,8 +223,9 @@ def test_trusted_fusion_does_not_stop_before_its_annealing_ends():
     from skmm import TrustedFusionClassifier
 
     X, y = _task(n=100)
+    # learns within 3 epochs (a constant rate: the adaptive one would fall with tol=10)
     common = dict(max_epochs=30, tol=10.0, n_iter_no_change=2, random_state=0,
-                  hidden_sizes=(16,))
+                  hidden_sizes=(16,), lr=1e-2, lr_schedule="constant", batch_size=16)
     clf = TrustedFusionClassifier(kl_weight=1.0, annealing_epochs=0, **common).fit(X, y)
     assert clf.n_iter_ == 3  # epoch 1 is the best by 10; 2 and 3 miss it
     clf = TrustedFusionClassifier(kl_weight=1.0, annealing_epochs=8, **common).fit(X, y)
@@ -268,3 +271,77 @@ def test_trusted_fusion_lowers_its_rate_only_after_annealing():
         clf.fit(X, y)
     # epochs 1-4 are not seen; epoch 5 is the first (so the best), 6-8 stall: cut after 8
     np.testing.assert_allclose(clf.history_[:, "event_lr"], [1e-3] * 8 + [2e-4] * 2, rtol=1e-9)
+
+
+# -- the stopping rule never quits before the model has learned ---------------------
+
+
+def test_a_plateau_at_chance_does_not_stop_training_and_not_learning_is_said():
+    """Labels independent of the features: the loss plateaus at once. With tol=10 every
+    epoch after the first is a miss, yet training does not stop while the score stays
+    at chance, and at max_epochs a ConvergenceWarning says the model did not learn."""
+    rng = np.random.RandomState(0)
+    X = MultimodalData(a=rng.randn(120, 3).astype("float32"),
+                       b=rng.randn(120, 2).astype("float32"))
+    y = np.tile([0, 1], 60)
+    clf = LateFusionClassifier(max_epochs=12, tol=10.0, n_iter_no_change=2, random_state=0,
+                               **SMALL[LateFusionClassifier])
+    with pytest.warns(ConvergenceWarning, match=r"^LateFusionClassifier did not learn: in 12 "
+                      r"epochs its best train_acc was 0\.\d+, where a constant prediction "
+                      r"scores 0\.5\."):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 12
+    assert max(clf.history_[:, "train_acc"]) < 0.55  # below the bar: (acc - 0.5) / 0.5 < 0.1
+
+
+def test_stopping_waits_for_learning_then_applies_the_rule():
+    """The first epochs sit at chance (a tiny learning rate), the rule waits; once the
+    score clears the bar, n_iter_no_change misses stop training."""
+    from skmm._training import LEARNED
+
+    X, y = _task()
+    clf = LateFusionClassifier(lr=3e-3, tol=10.0, n_iter_no_change=2, max_epochs=60,
+                               early_stopping=False, random_state=0,
+                               **SMALL[LateFusionClassifier]).fit(X, y)
+    acc = np.asarray(clf.history_[:, "train_acc"])
+    learned = np.flatnonzero((acc - 0.5) / 0.5 >= LEARNED)
+    assert learned.size and clf.n_iter_ < 60
+    # no stop before the first epoch that learned; then the rule (2 misses) ends it
+    assert clf.n_iter_ >= learned[0] + 1
+
+
+def test_early_stopping_auto_needs_20_validation_rows_and_2_per_class():
+    small, y_small = _task(n=190)  # 19 validation rows: no split, all rows train
+    large, y_large = _task(n=200)  # 20 validation rows: a split
+    fast = dict(max_epochs=3, random_state=0, **SMALL[LateFusionClassifier])
+    clf = LateFusionClassifier(**fast).fit(small, y_small)
+    assert clf.early_stopping_ is False and "valid_acc" not in clf.history_[-1]
+    assert "train_acc" in clf.history_[-1]
+    clf = LateFusionClassifier(**fast).fit(large, y_large)
+    assert clf.early_stopping_ is True and "valid_acc" in clf.history_[-1]
+    clf = LateFusionClassifier(early_stopping=True, **fast).fit(small, y_small)
+    assert clf.early_stopping_ is True and "valid_acc" in clf.history_[-1]
+    clf = LateFusionClassifier(early_stopping=False, **fast).fit(large, y_large)
+    assert clf.early_stopping_ is False
+    # 30 classes of 10 rows: 30 validation rows, fewer than two per class
+    rng = np.random.RandomState(0)
+    X = MultimodalData(a=rng.randn(300, 3).astype("float32"))
+    many = np.repeat(np.arange(30), 10)
+    assert LateFusionClassifier(**fast).fit(X, many).early_stopping_ is False
+    assert LateFusionClassifier(**fast).fit(X[:200], many[:200] % 10).early_stopping_ is True
+
+
+def test_the_recorded_scores_are_the_epochs_accuracy():
+    """valid_acc is the accuracy of the model on the whole validation split (one epoch, so
+    the restored weights are the recorded epoch's)."""
+    from skmm._batching import make_dataset
+
+    X, y = _task(n=1000)
+    clf = LateFusionClassifier(max_epochs=1, tol=None, random_state=0,
+                               **SMALL[LateFusionClassifier]).fit(X, y)
+    dataset = make_dataset(check_multimodal(X), y.astype(np.int64), "cpu", "device")
+    _, valid = clf.net_.train_split(dataset)
+    rows = valid.rows.numpy()
+    assert len(rows) == 100
+    Xv = MultimodalData({k: v[rows] for k, v in X.items()})
+    assert clf.history_[-1, "valid_acc"] == pytest.approx(clf.score(Xv, y[rows]))

@@ -23,7 +23,8 @@ from skmm.trusted_regression import (
     nig_regularizer,
 )
 
-FAST = dict(hidden_sizes=(16,), max_epochs=40, lr=1e-2, batch_size=64)
+# early_stopping=True: the calibration tests need the validation split on 400 rows
+FAST = dict(hidden_sizes=(16,), max_epochs=40, lr=1e-2, batch_size=64, early_stopping=True)
 
 
 def _task(n=400, seed=0, noise=0.3):
@@ -368,7 +369,7 @@ def test_validation_calibration_rescales_std_per_pattern_and_not_the_mean(data):
 
 def test_validation_calibration_needs_early_stopping(data):
     X, y, _, _ = data
-    reg = TrustedFusionRegressor(std_calibration="validation", early_stopping=False, **FAST)
+    reg = TrustedFusionRegressor(std_calibration="validation", **dict(FAST, early_stopping=False))
     with pytest.raises(ValueError, match="early_stopping=True"):
         reg.fit(X, y)
 
@@ -461,3 +462,19 @@ def test_grid_search_over_its_parameters(data):
         cv=2,
     ).fit(X, y)
     assert search.best_params_["evidence_weight"] in (0.0, 0.01)
+
+
+def test_auto_early_stopping_without_a_split_keeps_the_models_own_std(data):
+    """early_stopping="auto" holds out no split below 20 validation rows (150 rows here):
+    the standard deviations cannot be recalibrated; a warning says so, and they are the
+    paper-exact ones."""
+    X, y, _, _ = data
+    X, y = X[:150], y[:150]
+    params = dict(FAST, early_stopping="auto", random_state=0)
+    with pytest.warns(UserWarning, match=r"std_calibration='validation' needs the "
+                      r"early-stopping validation split, which early_stopping='auto' leaves "
+                      r"out below 20 validation rows"):
+        auto = TrustedFusionRegressor(**params).fit(X, y)
+    assert auto.early_stopping_ is False and auto._calibration is None
+    own = TrustedFusionRegressor(std_calibration=None, **params).fit(X, y)
+    assert_allclose(auto.predict(X, return_std=True)[1], own.predict(X, return_std=True)[1])

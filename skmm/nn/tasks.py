@@ -12,6 +12,11 @@ also its skorch net's criterion.
   negative log-likelihood of a unit-variance Gaussian up to a factor 1/2 and
   a constant, which is what replaces the cross-entropy (a categorical
   likelihood) of the classification papers.
+
+Each task also scores predictions over an epoch (``score_name``: accuracy or
+R², from sums that batches add up, :meth:`~Classification.score_sums` and
+:meth:`~Classification.score`), which the training records and its stopping
+rule reads.
 """
 
 import torch
@@ -39,9 +44,21 @@ class Classification(nn.Module):
     [1.3862943649291992, 1.3862943649291992]
     """
 
+    #: The score's name in the history (``train_acc``, ``valid_acc``).
+    score_name = "acc"
+
     def forward(self, output, target):
         """Per-row cross-entropy, shape ``(n,)``."""
         return F.cross_entropy(output, target, reduction="none")
+
+    def score_sums(self, output, target):
+        """What a batch adds to the epoch's accuracy: ``[correct, rows]`` (float64)."""
+        correct = (output.argmax(1) == target).sum()
+        return torch.stack([correct, torch.tensor(len(target), device=target.device)]).double()
+
+    def score(self, sums):
+        """The accuracy from the summed :meth:`score_sums`."""
+        return float(sums[0] / sums[1])
 
     def average(self, outputs, mask):
         """The logits of the mean class probabilities of the present modalities.
@@ -66,9 +83,28 @@ class Regression(nn.Module):
     [0.5, 2.0]
     """
 
+    #: The score's name in the history (``train_r2``, ``valid_r2``).
+    score_name = "r2"
+
     def forward(self, output, target):
         """Per-row squared error, averaged over the targets: shape ``(n,)``."""
         return (output - target).pow(2).mean(-1)
+
+    def score_sums(self, output, target):
+        """What a batch adds to the epoch's R²: per target, the squared error, the sum
+        and the sum of squares of the targets, and the rows; ``(4, n_targets)`` float64."""
+        y, pred = target.double(), output.detach().double()
+        rows = torch.full_like(y[0], float(len(y)))
+        return torch.stack([(y - pred).pow(2).sum(0), y.sum(0), y.pow(2).sum(0), rows])
+
+    def score(self, sums):
+        """The R² of the whole epoch (not a mean of batch values) from the summed
+        :meth:`score_sums`, averaged over the targets as
+        :func:`sklearn.metrics.r2_score` does (0 for a constant target)."""
+        sse, total, squares, rows = sums
+        sst = squares - total.pow(2) / rows
+        r2 = torch.where(sst > 0, 1.0 - sse / sst.clamp_min(1e-300), torch.zeros_like(sst))
+        return float(r2.mean())
 
     def average(self, outputs, mask):
         """The mean of the present modalities' predictions, ``(n, n_targets)``."""
