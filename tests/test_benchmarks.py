@@ -95,11 +95,54 @@ def test_write_results_records_provenance(tmp_path):
     assert table == "table"
 
 
-def _indexed_files():
-    """The file names listed in the first column of the index's tables."""
+def _index_rows():
+    """``(stem, files, cited by)`` of each row of the index: one row per result, its
+    files written ``name.{json,md}``, the documents citing it as backticked paths."""
     with open(INDEX) as f:
         rows = [line for line in f if line.startswith("| `")]
-    return [re.match(r"\| `([^`]+)`", row).group(1) for row in rows]
+    out = []
+    for row in rows:
+        m = re.match(r"\| `([\w-]+)\.(?:\{([\w,]+)\}|(\w+))` \| .* \| (.*) \|$", row.strip())
+        assert m, row
+        stem, exts = m.group(1), (m.group(2) or m.group(3)).split(",")
+        cited = re.findall(r"`([^`]+)`(?: \([^)]*\))?", m.group(4))  # "(included)": a note
+        out.append((stem, [f"{stem}.{e}" for e in exts], cited))
+    return out
+
+
+def _indexed_files():
+    """The file names listed in the first column of the index's table."""
+    return [name for _, files, _ in _index_rows() for name in files]
+
+
+#: Where a result is cited: the docs, the READMEs and the docstrings.
+_CITING = ["docs/**/*.rst", "README.md", "benchmarks/README.md", "skmm/**/*.py"]
+
+
+def _citing_files(stem):
+    """The files that name a result (``stem.md``, ``stem.json``, ``stem.*``,
+    ``stem.{json,md}``), relative to the repository."""
+    import glob
+
+    root = os.path.join(BENCHMARKS, "..")
+    pattern = re.compile(r"(?<![\w-])" + re.escape(stem) + r"\.(?:json|md|txt|\*|\{)")
+    found = set()
+    for spec in _CITING:
+        for path in glob.glob(os.path.join(root, spec), recursive=True):
+            rel = os.path.relpath(path, root)
+            if rel.startswith(("docs/generated", "docs/auto_examples", "docs/_build")):
+                continue
+            with open(path) as f:
+                if pattern.search(f.read()):
+                    found.add(rel)
+    return sorted(found)
+
+
+def test_results_index_names_the_documents_that_cite_each_result():
+    """The index's "cited by" column is what the documents actually cite (a result no
+    document cites has "none")."""
+    for stem, _, cited in _index_rows():
+        assert cited == _citing_files(stem), stem
 
 
 def test_results_index_lists_every_file():
