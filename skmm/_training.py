@@ -15,7 +15,14 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, LRScheduler
+from skorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    LRScheduler,
+    PassthroughScoring,
+    ProgressBar,
+)
+from skorch.utils import noop
 
 from skmm._batching import Batch, BatchIterator
 from skmm.nn.functional import add_train_noise, expand_patterns
@@ -306,3 +313,60 @@ class _EpochScore(Callback):
             net.history.record(self.name, self.task.score(self._sums))
         self._sums = None  # no tensor outlives the epoch (pickling, devices)
 
+
+def training_callbacks(estimator, loss_terms, task, chance, method_callbacks, min_epochs):
+    """The skorch callbacks of an estimator's training, in order: its loss terms and task
+    scores in the history, the method's own callbacks, the progress bar, the user's, the
+    adaptive learning rate, and last the convergence rule (so that every other callback
+    has seen the epoch that ends training)."""
+    est = estimator
+    callbacks = [
+        (f"train_{name}", PassthroughScoring(name=name, on_train=True)) for name in loss_terms
+    ]
+    scores = [_EpochScore(task, on_train=True)]
+    if est.early_stopping_:
+        scores.append(_EpochScore(task, on_train=False))
+    callbacks += [(score.name, score) for score in scores]
+    callbacks += method_callbacks
+    if est.verbose >= 2:
+        callbacks.append(("progress_bar", ProgressBar()))
+    for i, cb in enumerate(est.callbacks or []):
+        callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb))
+    monitor = "valid_loss" if est.early_stopping_ else "train_loss"
+    tol = 0.0 if est.tol is None else est.tol
+    if est.lr_schedule == "adaptive":
+        callbacks.append(("lr_schedule", _AdaptiveLR(monitor, tol, min_epochs=min_epochs)))
+    # MLPClassifier's rule: on the training objective, or on the same objective on the
+    # validation split with early stopping (then the best epoch's weights come back),
+    # once the monitored rows' score is above chance; tol=None never stops
+    # (SGDClassifier's tol=None) but still restores the best epoch.
+    convergence = _Convergence(
+        monitor=monitor,
+        patience=est.n_iter_no_change if est.tol is not None else np.inf,
+        threshold=tol,
+        threshold_mode="abs",
+        load_best=bool(est.early_stopping_),
+        min_epochs=min_epochs,
+        score=scores[-1].name,
+        chance=chance,
+        sink=print if est.verbose >= 1 else noop,
+    )
+    return callbacks + [("convergence", convergence)]
+
+
+def _check_training_input(estimator, X, data):
+    """Training data that would fit silently but cannot train well."""
+    never = [name for name, seen in zip(data.names, data.mask.any(0)) if not seen]
+    if never:
+        raise ValueError(
+            f"Modality {never[0]!r} is missing (all NaN) for every training sample, so "
+            f"{type(estimator).__name__} cannot learn anything from it; drop it from X or "
+            "train on samples where it is present."
+        )
+    if estimator.early_stopping_ and getattr(X, "_copies_samples", False):
+        raise ValueError(
+            "X was resampled by MissingPatternAugmenter, which copies each sample: with "
+            "early_stopping=True the validation split would hold copies of training samples. "
+            "Use the estimator's own augment parameter (it augments after the split), or set "
+            "early_stopping=False."
+        )

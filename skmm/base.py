@@ -47,8 +47,6 @@ from sklearn.utils.validation import (
     check_is_fitted,
     column_or_1d,
 )
-from skorch.callbacks import PassthroughScoring, ProgressBar
-from skorch.utils import noop
 
 from skmm._batching import (
     _PREDICT_BATCH,
@@ -61,15 +59,14 @@ from skmm._batching import (
 from skmm._data import _py, validate_multimodal
 from skmm._docstrings import fill_doc
 from skmm._training import (
-    _AdaptiveLR,
     _check_train_noise,
-    _Convergence,
-    _EpochScore,
+    _check_training_input,
     _MultimodalNet,
     _ShuffleSplit,
     _StratifiedSplit,
     resolve_device,
     torch_threads,
+    training_callbacks,
 )
 from skmm.nn.tasks import Classification, Regression
 
@@ -116,25 +113,6 @@ def check_layer_sizes(estimator, name):
             f"The {name!r} parameter of {type(estimator).__name__} must be a sequence of "
             f"positive ints (layer widths). Got {value!r} instead."
         )
-
-
-def _check_training_input(estimator, X, data):
-    """Training data that would fit silently but cannot train well."""
-    never = [name for name, seen in zip(data.names, data.mask.any(0)) if not seen]
-    if never:
-        raise ValueError(
-            f"Modality {never[0]!r} is missing (all NaN) for every training sample, so "
-            f"{type(estimator).__name__} cannot learn anything from it; drop it from X or "
-            "train on samples where it is present."
-        )
-    if estimator.early_stopping_ and getattr(X, "_copies_samples", False):
-        raise ValueError(
-            "X was resampled by MissingPatternAugmenter, which copies each sample: with "
-            "early_stopping=True the validation split would hold copies of training samples. "
-            "Use the estimator's own augment parameter (it augments after the split), or set "
-            "early_stopping=False."
-        )
-
 
 
 class MultimodalBase(BaseEstimator):
@@ -246,46 +224,9 @@ class MultimodalBase(BaseEstimator):
     # -- training -----------------------------------------------------------
 
     def _callbacks(self, loss_terms, task, chance):
-        callbacks = [
-            (f"train_{name}", PassthroughScoring(name=name, on_train=True)) for name in loss_terms
-        ]
-        scores = [_EpochScore(task, on_train=True)]
-        if self.early_stopping_:
-            scores.append(_EpochScore(task, on_train=False))
-        callbacks += [(score.name, score) for score in scores]
-        callbacks += self._method_callbacks()
-        if self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar()))
-        for i, cb in enumerate(self.callbacks or []):
-            callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb))
-        monitor = "valid_loss" if self.early_stopping_ else "train_loss"
-        tol = 0.0 if self.tol is None else self.tol
-        if self.lr_schedule == "adaptive":
-            callbacks.append(
-                ("lr_schedule", _AdaptiveLR(monitor, tol, min_epochs=self._min_epochs()))
-            )
-        # MLPClassifier's rule: on the training objective, or on the same objective on the
-        # validation split with early stopping (then the best epoch's weights come back),
-        # once the monitored split's score is above chance; tol=None never stops
-        # (SGDClassifier's tol=None) but still restores the best epoch.
-        # Last, so that every other callback has seen the epoch that ends training.
-        callbacks.append(
-            (
-                "convergence",
-                _Convergence(
-                    monitor=monitor,
-                    patience=self.n_iter_no_change if self.tol is not None else np.inf,
-                    threshold=tol,
-                    threshold_mode="abs",
-                    load_best=bool(self.early_stopping_),
-                    min_epochs=self._min_epochs(),
-                    score=scores[-1].name,
-                    chance=chance,
-                    sink=print if self.verbose >= 1 else noop,
-                ),
-            )
+        return training_callbacks(
+            self, loss_terms, task, chance, self._method_callbacks(), self._min_epochs()
         )
-        return callbacks
 
     def _resolve_early_stopping(self, n_samples):
         """``early_stopping="auto"``: on when the validation split holds enough rows for
