@@ -92,10 +92,19 @@ class _MultimodalNet(NeuralNet):
         return {"loss": terms.get("objective", terms["loss"]), "y_pred": terms["output"]}
 
 
-#: How far above chance a score must be before training may stop, as a share of the way
-#: from chance to a perfect score: ``(score - chance) / (1 - chance)``, e.g. an accuracy
-#: of 0.55 with two balanced classes, or an R² of 0.1.
+#: How far above chance the monitored score must be before training may stop, as a share
+#: of the way from chance to a perfect score, ``(score - chance) / (1 - chance)``: e.g. an
+#: accuracy of 0.55 with two balanced classes, or an R² of 0.1.
 LEARNED = 0.1
+#: ... and in standard errors of a chance-level accuracy, ``sqrt(chance (1 - chance) / n)``
+#: over the ``n`` monitored rows, so that a small split does not clear the bar by luck.
+LEARNED_SE = 3.0
+
+
+def learned_bar(chance, n_rows):
+    """The score a model must reach to count as having learned (see :data:`LEARNED`)."""
+    noise = math.sqrt(chance * (1.0 - chance) / max(n_rows, 1))
+    return chance + max(LEARNED * (1.0 - chance), LEARNED_SE * noise)
 
 
 class _Convergence(EarlyStopping):
@@ -103,21 +112,27 @@ class _Convergence(EarlyStopping):
     epochs (scikit-learn's ``MLPClassifier`` rule), but never before the model has
     learned, and remember whether it stopped and whether it learned.
 
-    *Learned*: the epoch's score (``score``, e.g. ``valid_acc`` or ``train_r2``) has
-    been at least :data:`LEARNED` of the way from ``chance`` (the score of the best
-    constant prediction) to a perfect score. Until then a plateau of the loss does
-    not count: a network can sit at chance for many epochs before it finds the signal
-    (an LSTM that must find one timestep), and stopping there returned a chance-level
-    model without a word. ``min_epochs``: no stop before this many epochs either (the
-    best epoch is still tracked), for objectives that change during the first epochs
-    (an annealed weight).
+    *Learned*: the score of the monitored rows (``score``: ``valid_acc`` /
+    ``valid_r2`` with early stopping, else ``train_acc`` / ``train_r2``; ``n_rows``
+    of them) has reached :func:`learned_bar`: a tenth of the way from ``chance``
+    (the score of the best constant prediction) to a perfect score, and three
+    standard errors of a chance-level accuracy above chance, so that a model at
+    chance does not clear it by luck (on a split of 30 rows, an accuracy at chance
+    is 0.5 +- 0.09). The validation split where there is one: a network can fit its
+    training rows' noise well above chance long before it generalizes. Until then a
+    plateau of the loss does not count: a network can sit at chance for many epochs
+    before it finds the signal (an LSTM that must find one timestep), and stopping
+    there returned a chance-level model without a word. ``min_epochs``: no stop
+    before this many epochs either (the best epoch is still tracked), for objectives
+    that change during the first epochs (an annealed weight).
     """
 
-    def __init__(self, *args, min_epochs=0, score=None, chance=0.0, **kwargs):
+    def __init__(self, *args, min_epochs=0, score=None, chance=0.0, n_rows=1, **kwargs):
         super().__init__(*args, **kwargs)
         self.min_epochs = min_epochs
         self.score = score
         self.chance = chance
+        self.n_rows = n_rows
 
     def on_train_begin(self, net, **kwargs):
         super().on_train_begin(net, **kwargs)
@@ -129,8 +144,7 @@ class _Convergence(EarlyStopping):
         if self.score is not None and self.score in net.history[-1]:
             score = net.history[-1, self.score]
             self.best_score_ = max(self.best_score_, score)
-            gained = (score - self.chance) / max(1.0 - self.chance, 1e-12)
-            self.learned_ = self.learned_ or gained >= LEARNED
+            self.learned_ = self.learned_ or score >= learned_bar(self.chance, self.n_rows)
         try:
             super().on_epoch_end(net, **kwargs)
         except KeyboardInterrupt:  # how skorch callbacks end training
@@ -314,7 +328,9 @@ class _EpochScore(Callback):
         self._sums = None  # no tensor outlives the epoch (pickling, devices)
 
 
-def training_callbacks(estimator, loss_terms, task, chance, method_callbacks, min_epochs):
+def training_callbacks(
+    estimator, loss_terms, task, chance, n_rows, method_callbacks, min_epochs
+):
     """The skorch callbacks of an estimator's training, in order: its loss terms and task
     scores in the history, the method's own callbacks, the progress bar, the user's, the
     adaptive learning rate, and last the convergence rule (so that every other callback
@@ -349,6 +365,7 @@ def training_callbacks(estimator, loss_terms, task, chance, method_callbacks, mi
         min_epochs=min_epochs,
         score=scores[-1].name,
         chance=chance,
+        n_rows=n_rows,
         sink=print if est.verbose >= 1 else noop,
     )
     return callbacks + [("convergence", convergence)]

@@ -223,9 +223,12 @@ class MultimodalBase(BaseEstimator):
 
     # -- training -----------------------------------------------------------
 
-    def _callbacks(self, loss_terms, task, chance):
+    def _callbacks(self, loss_terms, task, targets):
+        n_valid = math.ceil(self.validation_fraction * len(targets))
+        n_monitored = n_valid if self.early_stopping_ else len(targets)
         return training_callbacks(
-            self, loss_terms, task, chance, self._method_callbacks(), self._min_epochs()
+            self, loss_terms, task, self._chance(targets), n_monitored,
+            self._method_callbacks(), self._min_epochs(),
         )
 
     def _resolve_early_stopping(self, n_samples):
@@ -289,7 +292,7 @@ class MultimodalBase(BaseEstimator):
                 batch_size=self.batch_size,
                 max_epochs=self.max_epochs,
                 train_split=self._train_split(seed),
-                callbacks=self._callbacks(module.loss_terms, task, self._chance(targets)),
+                callbacks=self._callbacks(module.loss_terms, task, targets),
                 device=device,
                 verbose=int(self.verbose >= 1),
                 augment=augment,

@@ -182,3 +182,25 @@ def test_encoder_errors_through_the_estimator():
         ValueError, match="The 'mlp' encoder takes 2D features, but modality 'seq' is a sequence"
     ):
         _small(RAMLClassifier, encoders={"seq": "mlp"}).fit(X, y)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cls", [RAMLClassifier, LateFusionClassifier])
+def test_a_slow_start_on_a_sequence_is_not_mistaken_for_convergence(cls):
+    """Issue #23's case: the LSTM sits at chance for the first epochs while it looks for
+    the one informative timestep. The stopping rule used to end training there (epoch 14,
+    0.61 test accuracy, no warning); it now waits until the model has learned, judged on
+    the 30 validation rows with a bar a chance-level model does not clear by luck (late
+    fusion's head on the noise modality fits its training rows above chance long before
+    the LSTM finds the signal)."""
+    rng = np.random.default_rng(0)
+    n, T, d = 400, 12, 4
+    y = rng.integers(0, 2, n)
+    seq = rng.normal(0, 0.3, (n, T, d))
+    pos = np.where(y == 1, rng.integers(0, T // 2 - 1, n), rng.integers(T // 2, T - 1, n))
+    seq[np.arange(n), pos, 0] += 3.0
+    X = MultimodalData(seq=seq.astype("float32"),
+                       tab=rng.normal(0, 1, (n, 3)).astype("float32"))
+    clf = cls(encoders={"seq": "lstm"}, max_epochs=40, random_state=0).fit(X[:300], y[:300])
+    assert clf.early_stopping_  # 30 validation rows, 15 per class
+    assert clf.score(X[300:], y[300:]) >= 0.95
