@@ -98,8 +98,8 @@ def load_data(args):
 def make_estimators(args):
     """The estimators at their defaults (small and short with --quick)."""
     common = dict(random_state=args.seed, device=args.device)
-    if args.quick:
-        common.update(hidden_sizes=(16,), max_epochs=3, tol=None)
+    if args.quick:  # 3 epochs (tol=None: no stopping rule); lr 1e-2 learns something in them
+        common.update(hidden_sizes=(16,), max_epochs=3, tol=None, lr=1e-2)
     latent = dict(latent_dim=8) if args.quick else {}
     return {
         "Trusted": TrustedFusionRegressor(**common),

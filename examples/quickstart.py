@@ -97,6 +97,7 @@ def main(argv=None):
         lr=0.01,
         batch_size=64,
         max_epochs=3 if args.quick else 10,
+        tol=None,  # a fixed number of epochs: no stopping rule (and no ConvergenceWarning)
         n_threads=args.threads,
         random_state=args.seed,
     )

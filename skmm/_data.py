@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from skmm._warnings import user_stacklevel
+
 __all__ = ["MultimodalData", "as_multimodal", "check_multimodal"]
 
 #: Name of the single modality of a flat 2D array given without a spec.
@@ -51,6 +53,14 @@ class MultimodalData(dict):
     index), and returns a new ``MultimodalData``. A DataFrame stays a
     DataFrame.
 
+    A ``MultimodalData`` that :class:`~skmm.MissingPatternAugmenter` returns
+    also records, privately, which original sample each of its rows copies.
+    Indexing by samples, :meth:`copy` and pickling keep that record (a new
+    ``MultimodalData`` built from the arrays does not), so that an estimator
+    holding out an early-stopping validation split can refuse rows that are
+    copies of one another, however the data reached it (``X[train]`` in a
+    cross-validation, a copy, a process pool).
+
     Parameters
     ----------
     data : mapping, default=None
@@ -68,6 +78,12 @@ class MultimodalData(dict):
     >>> X[[0, 2]]["text"].shape
     (2, 2, 5)
     """
+
+    #: For rows that copy other rows (MissingPatternAugmenter's output): the id of the
+    #: original sample each row copies, an int array of shape (n_samples,); ``None``
+    #: when the rows are distinct samples. The one record of the copies: sample
+    #: indexing, ``copy`` and pickling carry it; ``_copies_samples`` reads it.
+    _sample_ids = None
 
     def __init__(self, data=None, /, **arrays):
         super().__init__()
@@ -100,7 +116,10 @@ class MultimodalData(dict):
                 "MultimodalData cannot be indexed by a single integer (it would drop the "
                 "sample axis); use a slice such as X[3:4] or a list such as X[[3]]."
             )
-        return type(self)({k: _take_rows(v, index) for k, v in self.items()})
+        rows = type(self)({k: _take_rows(v, index) for k, v in self.items()})
+        if self._sample_ids is not None:
+            rows._sample_ids = _take_rows(self._sample_ids, index)
+        return rows
 
     def __len__(self):
         return self._len
@@ -110,9 +129,18 @@ class MultimodalData(dict):
         """``(n_samples,)``: what sklearn reads to count samples."""
         return (self._len,)
 
+    @property
+    def _copies_samples(self):
+        """Whether some rows are copies of one sample (see ``_sample_ids``): an
+        estimator that holds out a validation split refuses such data."""
+        ids = self._sample_ids
+        return ids is not None and np.unique(ids).size < ids.size
+
     def copy(self):
         """A new ``MultimodalData`` holding the same arrays (not copied)."""
-        return type(self)(self)
+        new = type(self)(self)
+        new._sample_ids = self._sample_ids
+        return new
 
     def update(self, other=(), /, **kwargs):
         """Add or replace modalities, each checked for the number of samples."""
@@ -124,7 +152,8 @@ class MultimodalData(dict):
         return f"MultimodalData({{{parts}}}, n_samples={self._len})"
 
     def __reduce__(self):
-        return (type(self), (dict(self),))
+        state = None if self._sample_ids is None else {"_sample_ids": self._sample_ids}
+        return (type(self), (dict(self),), state)
 
 
 def _take_rows(value, index):
@@ -326,7 +355,7 @@ def _check_spec_cover(positions, n_cols, columns=None):
             f"{n_cols}) out of every modality; they are ignored. Drop them from X (or give "
             "them to a modality) to silence this warning.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
 

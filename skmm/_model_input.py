@@ -21,6 +21,7 @@ from skmm._data import (
     restore_like,
 )
 from skmm._tables import _make_table
+from skmm._warnings import user_stacklevel
 from skmm.augmentation import _check_patterns, presence_patterns
 
 
@@ -156,7 +157,7 @@ def _score_patterns(estimator, X, y, patterns, scoring, modalities, caller):
             f"{caller}: X reads as the single modality {inp.names[0]!r}, so there "
             "is one pattern to score. For flat data, pass modalities={name: columns, ...}.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     if isinstance(patterns, str) and patterns == "all":
         chosen = presence_patterns(inp.names)

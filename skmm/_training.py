@@ -210,30 +210,57 @@ def torch_threads(n_threads):
 
 
 
-def resolve_device(device):
-    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` into a torch device string.
+#: The device names every estimator's ``device`` accepts, as the errors list them.
+_DEVICES = "'cpu', 'cuda', 'cuda:N' (N: the index of a GPU) or 'auto'"
 
-    Raises a ``ValueError`` when CUDA is asked for and is not available.
+
+def _mps_available():
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
+
+
+def resolve_device(device):
+    """Turn the ``device`` parameter into a torch device string.
+
+    Accepted: ``"cpu"``; ``"cuda"`` or ``"cuda:N"`` (an NVIDIA or ROCm GPU,
+    when torch sees one); ``"auto"`` (``"cuda"`` when available, else
+    ``"cpu"``); ``"mps"`` (Apple's Metal GPU) where torch reports it
+    available; a ``torch.device`` of these. Anything else is a ``ValueError``
+    (a ``TypeError`` for a non-string) listing the accepted values, raised
+    before any training, as is a GPU that this machine does not have.
     """
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a string, one of {_DEVICES}; got {device!r}.")
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if not isinstance(device, str | torch.device):
-        raise TypeError(f"device must be a string such as 'cpu', 'cuda' or 'auto', got {device!r}.")
-    device = str(device)
-    if device.startswith("cuda"):
-        if not torch.cuda.is_available():
+    if device == "cpu":
+        return device
+    if device == "mps":
+        if not _mps_available():
             raise ValueError(
-                f"device={device!r} was requested but CUDA is not available on this machine; "
-                "use device='cpu', or device='auto' to take a GPU only when there is one."
+                "device='mps' (Apple's Metal GPU) was requested but torch reports it is not "
+                "available on this machine (torch.backends.mps.is_available() is False); use "
+                f"one of {_DEVICES}."
             )
-        index = torch.device(device).index
-        if index is not None and index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device={device!r} was requested but only {torch.cuda.device_count()} CUDA "
-                "device(s) are visible."
-            )
-    elif device != "cpu":
-        torch.device(device)  # raises for malformed names
+        return device
+    kind, colon, index = device.partition(":")
+    if kind != "cuda" or colon and not (index.isascii() and index.isdigit()):
+        mps = ", or 'mps'" if _mps_available() else ""
+        raise ValueError(
+            f"device={device!r} is not a device skmm knows; use one of {_DEVICES}{mps}."
+        )
+    if not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available on this machine; "
+            "use device='cpu', or device='auto' to take a GPU only when there is one."
+        )
+    if colon and int(index) >= torch.cuda.device_count():
+        raise ValueError(
+            f"device={device!r} was requested but only {torch.cuda.device_count()} CUDA "
+            "device(s) are visible."
+        )
     return device
 
 
@@ -380,10 +407,17 @@ def _check_training_input(estimator, X, data):
             f"{type(estimator).__name__} cannot learn anything from it; drop it from X or "
             "train on samples where it is present."
         )
+    # MultimodalData records the copies of MissingPatternAugmenter's output through
+    # indexing, copy() and pickling (skmm._data.MultimodalData._sample_ids).
     if estimator.early_stopping_ and getattr(X, "_copies_samples", False):
+        name = type(estimator).__name__
+        own = (
+            f", or drop the augmenter and use {name}'s own augment parameter (it augments "
+            "after the split)" if "augment" in estimator.get_params(deep=False) else ""
+        )
         raise ValueError(
-            "X was resampled by MissingPatternAugmenter, which copies each sample: with "
-            "early_stopping=True the validation split would hold copies of training samples. "
-            "Use the estimator's own augment parameter (it augments after the split), or set "
-            "early_stopping=False."
+            f"{name}: X holds copies of the same samples (MissingPatternAugmenter's output), "
+            f"and early_stopping={estimator.early_stopping!r} holds out a validation split, "
+            "which would then hold copies of training samples. Set early_stopping=False on "
+            f"{name}{own}."
         )

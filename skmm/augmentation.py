@@ -12,6 +12,7 @@ and ``score`` skip it. imbalanced-learn is an optional dependency
 This module imports numpy and scikit-learn only (never torch).
 """
 
+import dataclasses
 import numbers
 from numbers import Integral
 
@@ -21,7 +22,7 @@ from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_consistent_length
 
-from skmm._data import mark_missing, restore_like, validate_multimodal
+from skmm._data import MultimodalData, mark_missing, restore_like, validate_multimodal
 from skmm._patterns import ordered_subsets
 
 __all__ = ["MissingPatternAugmenter", "presence_patterns"]
@@ -97,9 +98,19 @@ class MissingPatternAugmenter(BaseEstimator):
     This sampler materializes ``2**M - 1`` copies of the data, and placed
     before an estimator that holds out a validation set (``early_stopping``)
     it would leak copies of the same sample into both sides of that split:
-    skmm's estimators with ``early_stopping=True`` therefore refuse its
-    output with a ``ValueError``. Use it for estimators without an
-    ``augment`` parameter, or to inspect the augmented set.
+    skmm's estimators therefore refuse its output with a ``ValueError``
+    whenever they hold out that split (``early_stopping=True``, or
+    ``early_stopping="auto"`` on enough samples); set
+    ``early_stopping=False`` on the estimator after it. The output
+    (dict input gives a :class:`~skmm.MultimodalData`) records which sample
+    each row copies, and keeps that record through sample indexing
+    (``X_res[train]`` in a cross-validation), ``.copy()`` and pickling. Use
+    it for estimators without an ``augment`` parameter, or to inspect the
+    augmented set.
+
+    Its tags are imbalanced-learn's sampler tags (``estimator_type="sampler"``,
+    ``sampler_tags.sample_indices=True``: it sets ``sample_indices_``), so
+    ``imblearn.base.is_sampler`` recognizes it.
 
     Parameters
     ----------
@@ -213,13 +224,30 @@ class MissingPatternAugmenter(BaseEstimator):
         self.patterns_ = mask
         y_res = None if y is None else _safe_indexing(y, rows)
         X_res = restore_like(X, data.names, arrays)
-        if isinstance(X_res, dict) and rows.size > np.unique(rows).size:
-            # read by the estimators: early stopping would split copies of a sample apart
-            X_res._copies_samples = True
+        if isinstance(X_res, MultimodalData):
+            # Which input sample each row copies (an augmented input's own record carried
+            # through): indexing, copy() and pickling keep it, and the estimators refuse
+            # copies of one sample in data they split for early stopping.
+            ids = getattr(X, "_sample_ids", None)
+            X_res._sample_ids = rows if ids is None else ids[rows]
         return X_res, y_res
+
+    #: imbalanced-learn's ``is_sampler`` reads this first (then the ``sampler_tags``).
+    _estimator_type = "sampler"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.dict = True
         tags.input_tags.three_d_array = True
-        return tags
+        tags.estimator_type = "sampler"
+        try:  # imbalanced-learn's Tags: scikit-learn's, plus sampler_tags
+            from imblearn.utils._tags import SamplerTags
+            from imblearn.utils._tags import Tags as SamplerEstimatorTags
+        except ImportError:  # an optional dependency
+            return tags
+        shared = {f.name: getattr(tags, f.name) for f in dataclasses.fields(tags)}
+        names = {f.name for f in dataclasses.fields(SamplerEstimatorTags)}
+        return SamplerEstimatorTags(
+            **{k: v for k, v in shared.items() if k in names},
+            sampler_tags=SamplerTags(sample_indices=True),  # it sets sample_indices_
+        )

@@ -68,6 +68,7 @@ from skmm._training import (
     torch_threads,
     training_callbacks,
 )
+from skmm._warnings import user_stacklevel
 from skmm.nn.tasks import Classification, Regression
 
 __all__ = [
@@ -313,7 +314,7 @@ class MultimodalBase(BaseEstimator):
                 f"prediction scores {convergence.chance:.3g}. Raise max_epochs or lr, or check "
                 "that the modalities carry information about y.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         elif self.tol is not None and not convergence.stopped_:
             warnings.warn(
@@ -322,7 +323,7 @@ class MultimodalBase(BaseEstimator):
                 f"tol={self.tol} within the last n_iter_no_change={self.n_iter_no_change} "
                 "epochs). Raise max_epochs or lr.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         return self
 

@@ -18,6 +18,7 @@ import argparse
 import functools
 import json
 import os
+import re
 import sys
 import warnings
 
@@ -187,6 +188,66 @@ def _test_size(text):
 
 def _fmt_params(params):
     return "".join(f", {k}={v!r}" for k, v in params.items())
+
+
+def _check_output_path(path, option, parser, extensions=None):
+    """Fail before any training when an output file cannot be written: a usage error
+    (exit status 2) naming the path."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        parser.error(f"argument {option}: {path!r} is a directory; give a file name")
+    if not os.path.isdir(folder):
+        parser.error(
+            f"argument {option}: cannot write {path!r}: the directory {folder!r} does not exist"
+        )
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        parser.error(f"argument {option}: cannot write {path!r}: permission denied")
+    ext = os.path.splitext(path)[1][1:].lower()
+    if extensions is not None and ext and ext not in extensions:
+        parser.error(
+            f"argument {option}: cannot save a figure as {path!r}: matplotlib does not know "
+            f"the extension {ext!r} (use one of {', '.join(sorted(extensions))})"
+        )
+
+
+def _convergence_note(message):
+    """A ConvergenceWarning of an estimator, shortened to a clause of the summary line."""
+    found = re.match(r"(\w+): max_epochs=(\d+) ended training before it converged", message)
+    if found:
+        return f"{found[1]} reached max_epochs={found[2]} before converging"
+    found = re.match(
+        r"(\w+) did not learn: in (\d+) epochs its best (\S+) was (\S+), where a constant "
+        r"prediction scores (\S+?)\.(?:\s|$)", message,
+    )
+    if found:
+        return (f"{found[1]} did not learn in {found[2]} epochs (best {found[3]} "
+                f"{found[4]}; a constant prediction scores {found[5]})")
+    return message.split(". ")[0].rstrip(".")
+
+
+def _training_notes(caught, quick, names=()):
+    """The warnings caught while training, as lines of the command's own output: the
+    ConvergenceWarnings in one line, then one line per other warning of a trained
+    estimator (its message starts with a class name in ``names``), shortened to its
+    first sentence (the rest advises on parameters that the command does not expose).
+    Any other warning is issued again, to the filters in force."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    notes, others = [], []
+    for w in caught:
+        message = str(w.message)
+        if issubclass(w.category, ConvergenceWarning):
+            notes.append(_convergence_note(message))
+        elif message.split(":")[0].split(" ")[0] in names:
+            others.append("Note: " + message.split(". ")[0].rstrip(".") + ".")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    lines = []
+    if notes:
+        advice = ("--quick trains briefly on purpose" if quick
+                  else "more epochs (--max-epochs) may score higher")
+        lines.append(f"Convergence: {'; '.join(dict.fromkeys(notes))} ({advice}).")
+    return lines + list(dict.fromkeys(others))
 
 
 def _build_parser():
@@ -498,7 +559,12 @@ def _benchmark(args, parser):
                 "--plot needs matplotlib, which is not installed; install it with "
                 "'pip install matplotlib' (or 'pip install skmm[plot]')"
             )
-    from sklearn.exceptions import ConvergenceWarning
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        _check_output_path(args.plot, "--plot", parser,
+                           extensions=set(FigureCanvasBase.get_supported_filetypes()))
+    if args.json is not None:  # checked before the training, which takes minutes
+        _check_output_path(args.json, "--json", parser)
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
@@ -554,14 +620,16 @@ def _benchmark(args, parser):
         scoring, metrics = None, [("score", "accuracy", None, 1.0)]
     # Each modality standardized on the training split (missing rows stay NaN), before
     # the noise: the noise stds are in standardized units.
-    with warnings.catch_warnings():
-        if args.quick:  # few epochs on purpose: the note above says so once
-            warnings.simplefilter("ignore", ConvergenceWarning)
+    # The estimators' warnings become lines of the output (below), not raw warnings:
+    # every warning is recorded here, and those of no trained estimator issued again.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         report = robustness_report(
             estimators, X[train], y[train], X_test, y_test,
             preprocess=PerModality(StandardScaler()), noise_levels=args.noise_levels,
             random_state=args.seed, progress=show_progress, scoring=scoring,
         )
+    notes = _training_notes(caught, args.quick, {type(e).__name__ for e in estimators.values()})
 
     pattern_scores, averages, noise_scores = {}, {}, {}
     for column, _, _, sign in metrics:
@@ -608,6 +676,8 @@ def _benchmark(args, parser):
         ]
         print(_table(["noisy modality", "s"] + keys, noise_rows))
     print("\nTraining time (s): " + ", ".join(f"{k} {fit_times[k][0]:.1f}" for k in keys))
+    for line in notes:
+        print(line)
     if args.quick:
         print("[--quick] smoke-test settings: these numbers are not meaningful.")
     if args.plot is not None:

@@ -59,6 +59,7 @@ from skmm._modality_params import (
     _is_fitted,
     _selected,
 )
+from skmm._warnings import user_stacklevel
 
 __all__ = [
     "FeatureMasking",
@@ -439,7 +440,7 @@ class ModalityDropout(_RandomCorruption):
                 "is never dropped (every sample keeps one modality), so it is returned "
                 "unchanged. Split flat data into modalities with modalities={name: columns}.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         kept = mask & ~(rng.random_sample(mask.shape) < rates)
         emptied = np.flatnonzero(~kept.any(1))

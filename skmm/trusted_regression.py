@@ -25,6 +25,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from skmm._batching import _PREDICT_BATCH
+from skmm._warnings import user_stacklevel
 from skmm.base import (
     _MIN_VALIDATION_ROWS,
     MultimodalBase,
@@ -491,7 +492,7 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
                 "model's own, not recalibrated. Set early_stopping=True to calibrate on a "
                 "smaller split.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
             return
         _, valid = net.train_split(dataset)

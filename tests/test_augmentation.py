@@ -169,3 +169,34 @@ def test_raml_in_imblearn_pipeline():
     ).fit(X, y)
     assert pipe.predict(X).shape == (80,)
     assert pipe.score(X, y) > 0.8
+
+
+def test_imblearn_sampler_tags():
+    imblearn_base = pytest.importorskip("imblearn.base")
+    from imblearn.utils._tags import get_tags
+
+    aug = MissingPatternAugmenter()
+    assert imblearn_base.is_sampler(aug)
+    tags = get_tags(aug)
+    assert tags.estimator_type == "sampler"
+    assert tags.sampler_tags.sample_indices  # it sets sample_indices_
+    assert tags.input_tags.dict and tags.input_tags.three_d_array
+    assert not tags.target_tags.required  # y=None is accepted
+    # scikit-learn reads the same tags object
+    from sklearn.utils import get_tags as sklearn_get_tags
+
+    assert sklearn_get_tags(aug).estimator_type == "sampler"
+
+
+def test_output_records_the_sample_each_row_copies():
+    X, y = _data(n=4)
+    aug = MissingPatternAugmenter(random_state=0)
+    X_res, _ = aug.fit_resample(X, y)
+    np.testing.assert_array_equal(X_res._sample_ids, aug.sample_indices_)
+    assert X_res._copies_samples
+    # augmenting an augmented set still names the original samples
+    X_twice, _ = MissingPatternAugmenter(patterns=1, random_state=0).fit_resample(X_res[[0, 5]])
+    np.testing.assert_array_equal(X_twice._sample_ids, aug.sample_indices_[[0, 5]])
+    # one copy of each sample (patterns=1) copies no sample twice
+    X_one, _ = MissingPatternAugmenter(patterns=1, random_state=0).fit_resample(X, y)
+    assert X_one._sample_ids.tolist() == [0, 1, 2, 3] and not X_one._copies_samples

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -55,8 +56,17 @@ def _check_tables(text, modalities, estimators, levels, counts=None):
 
 
 def test_benchmark_quick_on_digits(capsys):
-    assert main(["benchmark", "--quick", "--no-progress"]) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the command's output is its own: no raw warning
+        assert main(["benchmark", "--quick", "--no-progress"]) == 0
     out = capsys.readouterr().out
+    # five epochs on purpose: the estimators' ConvergenceWarnings are one line of output
+    assert out.splitlines()[-2] == (
+        "Convergence: RAMLClassifier reached max_epochs=5 before converging; "
+        "RedCoreClassifier reached max_epochs=5 before converging; ConcatFusionClassifier "
+        "reached max_epochs=5 before converging; LateFusionClassifier reached max_epochs=5 "
+        "before converging (--quick trains briefly on purpose)."
+    )
     header = next(line for line in out.splitlines() if line.startswith("modalities"))
     assert header.split() == ["modalities", "raml", "redcore", "concat", "late"]
     scores, noisy = _check_tables(
@@ -218,6 +228,79 @@ def test_benchmark_argument_errors(argv, match, capsys):
         from skmm.cli import _cli_estimators
 
         assert "choose from " + ", ".join(_cli_estimators()) in err
+
+
+@pytest.mark.parametrize("option", ["--json", "--plot"])
+def test_output_paths_are_checked_before_training(option, tmp_path, capsys, monkeypatch):
+    """An output file that cannot be written used to end the run with a raw
+    FileNotFoundError after all the training."""
+    import skmm.evaluation
+
+    if option == "--plot":
+        pytest.importorskip("matplotlib")
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking the output paths")
+
+    monkeypatch.setattr(skmm.evaluation, "robustness_report", no_training)
+    name = "x.json" if option == "--json" else "x.png"
+    missing = os.path.join(str(tmp_path), "nonexistent", name)
+    for path, message in [
+        (missing, f"argument {option}: cannot write {missing!r}: the directory "
+                  f"{os.path.dirname(missing)!r} does not exist"),
+        (str(tmp_path), f"argument {option}: {str(tmp_path)!r} is a directory; give a file "
+                        "name"),
+    ]:
+        with pytest.raises(SystemExit) as exc:
+            main(["benchmark", "--quick", option, path])
+        assert exc.value.code == 2
+        captured = capsys.readouterr()
+        assert captured.err.rstrip().endswith(message)
+        assert captured.out == ""  # nothing loaded, nothing trained
+    if option == "--plot":
+        bad = str(tmp_path / "x.pngg")
+        with pytest.raises(SystemExit) as exc:
+            main(["benchmark", "--quick", option, bad])
+        assert exc.value.code == 2
+        assert f"cannot save a figure as {bad!r}: matplotlib does not know the extension " \
+            "'pngg' (use one of " in capsys.readouterr().err
+
+
+def test_unknown_device_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["benchmark", "--device", "gpu"])
+    assert exc.value.code == 2
+    assert "skmm benchmark: error: --device: device='gpu' is not a device skmm knows; use one " \
+        "of 'cpu', 'cuda', 'cuda:N' (N: the index of a GPU) or 'auto'" in capsys.readouterr().err
+
+
+def test_convergence_warnings_become_one_line_and_others_pass(recwarn):
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skmm.cli import _training_notes
+
+    caught = [
+        warnings.WarningMessage(message, category, __file__, 1) for message, category in [
+            ("LateFusionClassifier: max_epochs=200 ended training before it converged "
+             "(valid_loss still improved by more than tol=0.0001 within the last "
+             "n_iter_no_change=10 epochs). Raise max_epochs or lr.", ConvergenceWarning),
+            ("RAMLClassifier did not learn: in 3 epochs its best train_acc was 0.157, where a "
+             "constant prediction scores 0.105. Raise max_epochs or lr, or check that the "
+             "modalities carry information about y.", ConvergenceWarning),
+            ("something else", UserWarning),
+            ("TrustedFusionRegressor: std_calibration='validation' needs a split. "
+             "Set early_stopping=True.", UserWarning),
+        ]
+    ]
+    names = {"LateFusionClassifier", "RAMLClassifier", "TrustedFusionRegressor"}
+    assert _training_notes(caught, quick=False, names=names) == [
+        "Convergence: LateFusionClassifier reached max_epochs=200 before converging; "
+        "RAMLClassifier did not learn in 3 epochs (best train_acc 0.157; a constant prediction "
+        "scores 0.105) (more epochs (--max-epochs) may score higher).",
+        "Note: TrustedFusionRegressor: std_calibration='validation' needs a split.",
+    ]
+    assert [str(w.message) for w in recwarn] == ["something else"]  # issued again
+    assert _training_notes([], quick=True) == []
 
 
 def test_npz_errors(tmp_path, capsys):
@@ -388,9 +471,15 @@ def test_benchmark_regression_on_npz_with_a_continuous_target(tmp_path, capsys):
             "--max-epochs", "2", "--noise-levels", "0,1", "--no-progress"]
     if _has_matplotlib():
         argv += ["--plot", str(png)]
-    assert main(argv) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the estimators' warnings are lines of the output
+        assert main(argv) == 0
     out = capsys.readouterr().out
     assert "200 samples, a continuous target (1 output)" in out
+    assert ("Note: TrustedFusionRegressor: std_calibration='validation' needs the "
+            "early-stopping validation split, which early_stopping='auto' leaves out below 20 "
+            "validation rows; the standard deviations are the model's own, not recalibrated."
+            ) in out.splitlines()
     _, test = train_test_split(np.arange(200), test_size=0.3, random_state=0)
     counts = [60, int((~np.isnan(X["b"][test]).all(1)).sum()), 60]
     assert counts[1] < 60

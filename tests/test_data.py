@@ -324,3 +324,36 @@ def test_plain_dict_fails_inside_sklearn_model_selection():
     X = {"a": np.zeros((10, 2)), "b": np.zeros((10, 2))}
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         cross_val_score(_MeanOfPresent(), X, np.arange(10) % 2, cv=2)
+
+
+def test_record_of_copied_rows_survives_indexing_copy_and_pickle():
+    """MissingPatternAugmenter's output records which sample each row copies
+    (``_sample_ids``); sample indexing, copy() and pickling keep the record, so
+    that an estimator splitting the data for early stopping can still see the copies."""
+    import copy
+
+    from sklearn.utils import _safe_indexing
+
+    X = MultimodalData(a=np.arange(12.0).reshape(6, 2), b=np.ones((6, 1)))
+    assert X._sample_ids is None and not X._copies_samples
+    X._sample_ids = np.array([0, 1, 2, 0, 1, 2])
+    assert X._copies_samples
+    for rows, expected in [
+        (X[[0, 3, 4]], [0, 0, 1]),
+        (X[1:5], [1, 2, 0, 1]),
+        (X[np.array([True, False, False, True, False, False])], [0, 0]),
+        (X[np.array([5, 0]), ...], [2, 0]),
+        (_safe_indexing(X, [4, 1]), [1, 1]),
+        (X.copy(), [0, 1, 2, 0, 1, 2]),
+        (pickle.loads(pickle.dumps(X)), [0, 1, 2, 0, 1, 2]),
+        (copy.deepcopy(X), [0, 1, 2, 0, 1, 2]),
+    ]:
+        assert isinstance(rows, MultimodalData)
+        assert rows._sample_ids.tolist() == expected
+        assert rows._copies_samples == (len(set(expected)) < len(expected))
+    train, test = train_test_split(X, test_size=2, random_state=0)
+    assert train._sample_ids is not None and test._sample_ids is not None
+    # arrays put together anew are distinct samples; a plain pickle has no record either
+    assert MultimodalData(dict(X))._sample_ids is None
+    assert pickle.loads(pickle.dumps(X[:3].copy()))._sample_ids.tolist() == [0, 1, 2]
+    assert pickle.loads(pickle.dumps(MultimodalData(a=np.ones((2, 1)))))._sample_ids is None

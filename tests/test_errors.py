@@ -132,25 +132,97 @@ def test_modality_missing_for_every_training_sample():
     assert clf.predict_proba(X).shape == (60, 2)
 
 
+def _copies_message(name, early_stopping, own_augment):
+    own = (f", or drop the augmenter and use {name}'s own augment parameter (it augments "
+           "after the split)") if own_augment else ""
+    return (
+        f"{name}: X holds copies of the same samples (MissingPatternAugmenter's output), and "
+        f"early_stopping={early_stopping!r} holds out a validation split, which would then hold "
+        f"copies of training samples. Set early_stopping=False on {name}{own}."
+    )
+
+
 def test_augmenter_before_early_stopping_is_refused():
     X, y = _data()
     X_res, y_res = MissingPatternAugmenter().fit_resample(X, y)
-    message = (
-        "X was resampled by MissingPatternAugmenter, which copies each sample: with "
-        "early_stopping=True the validation split would hold copies of training samples. Use "
-        "the estimator's own augment parameter (it augments after the split), or set "
-        "early_stopping=False."
-    )
-    with pytest.raises(ValueError, match=_exact(message)):
+    with pytest.raises(ValueError, match=_exact(
+        _copies_message("LateFusionClassifier", True, own_augment=False)
+    )):
         LateFusionClassifier(early_stopping=True, **FAST).fit(X_res, y_res)
-    LateFusionClassifier(early_stopping=False, **FAST).fit(X_res, y_res)  # fine without
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        LateFusionClassifier(early_stopping=False, **FAST).fit(X_res, y_res)  # fine without
     # the same through imbalanced-learn's Pipeline, where the sampler runs at fit
     imblearn = pytest.importorskip("imblearn.pipeline")
     pipe = imblearn.make_pipeline(
         MissingPatternAugmenter(), RAMLClassifier(augment=None, early_stopping=True, **FAST)
     )
-    with pytest.raises(ValueError, match=_exact(message)):
+    with pytest.raises(ValueError, match=_exact(
+        _copies_message("RAMLClassifier", True, own_augment=True)
+    )):
         pipe.fit(X, y)
+
+
+@pytest.mark.parametrize("how", ["indexing", "copy", "pickle", "train_test_split"])
+def test_augmenter_guard_survives_indexing_copy_and_pickle(how):
+    """The record of the copies used to be an attribute that X[idx], .copy() and
+    pickling dropped: the guard vanished under cross-validation."""
+    import pickle
+
+    from sklearn.model_selection import train_test_split
+
+    X, y = _data()
+    X_res, y_res = MissingPatternAugmenter().fit_resample(X, y)
+    shuffled = np.random.RandomState(0).permutation(len(y_res))
+    if how == "indexing":
+        X_res, y_res = X_res[shuffled], y_res[shuffled]
+    elif how == "copy":
+        X_res = X_res.copy()
+    elif how == "pickle":
+        X_res = pickle.loads(pickle.dumps(X_res))
+    else:
+        X_res, _, y_res, _ = train_test_split(X_res, y_res, test_size=0.2, random_state=0)
+    with pytest.raises(ValueError, match=_exact(
+        _copies_message("ConcatFusionClassifier", True, own_augment=True)
+    )):
+        ConcatFusionClassifier(early_stopping=True, **FAST).fit(X_res, y_res)
+
+
+def test_augmenter_guard_follows_the_resolved_early_stopping():
+    """early_stopping="auto" holds out a validation split on enough rows only: the
+    guard applies exactly when it does (early_stopping_)."""
+    X, y = _data(n=60)  # 180 copies: a validation split of 18 rows, too few for "auto"
+    X_res, y_res = MissingPatternAugmenter().fit_resample(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = LateFusionClassifier(**FAST).fit(X_res, y_res)
+    assert clf.early_stopping == "auto" and not clf.early_stopping_
+    X, y = _data(n=100)  # 300 copies: 30 validation rows, "auto" holds them out
+    X_res, y_res = MissingPatternAugmenter().fit_resample(X, y)
+    with pytest.raises(ValueError, match=_exact(
+        _copies_message("LateFusionClassifier", "auto", own_augment=False)
+    )):
+        LateFusionClassifier(**FAST).fit(X_res, y_res)
+
+
+def test_augmenter_guard_in_cross_validation():
+    imblearn = pytest.importorskip("imblearn.pipeline")
+    from sklearn.model_selection import cross_val_score
+
+    X, y = _data(n=100)
+    X = MultimodalData(X)
+    message = _exact(_copies_message("RAMLClassifier", True, own_augment=True))
+    # the augmenter in the Pipeline: it runs on each training fold
+    pipe = imblearn.make_pipeline(
+        MissingPatternAugmenter(), RAMLClassifier(augment=None, early_stopping=True, **FAST)
+    )
+    with pytest.raises(ValueError, match=message):
+        cross_val_score(pipe, X, y, cv=3, error_score="raise")
+    # augmented beforehand: each fold is X_res[train], an indexed copy
+    X_res, y_res = MissingPatternAugmenter().fit_resample(X, y)
+    with pytest.raises(ValueError, match=message):
+        cross_val_score(RAMLClassifier(augment=None, early_stopping=True, **FAST), X_res, y_res,
+                        cv=3, error_score="raise")
 
 
 def test_column_spec_overlap_raises_and_unused_columns_warn():
@@ -223,3 +295,122 @@ def test_plot_pattern_scores_on_a_summary():
         "(summarize_by_size's summary averages over patterns: plot the table it was made from)."
     )):
         plot_pattern_scores(summarize_by_size(table))
+
+
+# -- devices --------------------------------------------------------------------------------
+
+_DEVICES = "'cpu', 'cuda', 'cuda:N' (N: the index of a GPU) or 'auto'"
+
+
+@pytest.mark.parametrize("device", ["gpu", "cuda:x", "cuda:", "CPU", "meta"],
+                         ids=lambda d: f"name-{d}")  # not the "gpu" keyword of conftest
+def test_unknown_device_names_the_accepted_values(device):
+    import torch
+
+    mps = ", or 'mps'" if torch.backends.mps.is_available() else ""
+    X, y = _data()
+    with pytest.raises(ValueError, match=_exact(
+        f"device={device!r} is not a device skmm knows; use one of {_DEVICES}{mps}."
+    )):
+        RAMLClassifier(device=device, **FAST).fit(X, y)
+
+
+def test_mps_device_when_not_available():
+    import torch
+
+    from skmm._training import resolve_device
+
+    if torch.backends.mps.is_available():
+        assert resolve_device("mps") == "mps"
+        return
+    with pytest.raises(ValueError, match=_exact(
+        "device='mps' (Apple's Metal GPU) was requested but torch reports it is not available "
+        "on this machine (torch.backends.mps.is_available() is False); use one of "
+        f"{_DEVICES}."
+    )):
+        RAMLClassifier(device="mps", **FAST).fit(*_data())
+
+
+def test_device_resolution():
+    import torch
+
+    from skmm._training import resolve_device
+
+    assert resolve_device("cpu") == "cpu" and resolve_device(torch.device("cpu")) == "cpu"
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(TypeError, match=_exact(
+        f"device must be a string, one of {_DEVICES}; got 0."
+    )):
+        resolve_device(0)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match=_exact(
+            "device='cuda:1' was requested but CUDA is not available on this machine; use "
+            "device='cpu', or device='auto' to take a GPU only when there is one."
+        )):
+            resolve_device("cuda:1")
+
+
+# -- warnings point at the caller's line ----------------------------------------------------
+
+
+def _caught(call):
+    """The warnings ``call()`` issues, every one recorded."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return caught
+
+
+def _where(caught, category):
+    found = [w for w in caught if issubclass(w.category, category)]
+    assert found, [str(w.message) for w in caught]
+    return {w.filename for w in found}
+
+
+def test_convergence_warning_points_at_the_callers_line():
+    """fit runs under scikit-learn's _fit_context (and Pipelines, model selection):
+    a fixed stacklevel named a line of sklearn/base.py."""
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skmm import PerModality
+
+    X, y = _data()
+    X = MultimodalData(X)
+    clf = LateFusionClassifier(**FAST)  # two epochs: max_epochs ends the training
+    assert _where(_caught(lambda: clf.fit(X, y)), ConvergenceWarning) == {__file__}
+    pipe = make_pipeline(PerModality(StandardScaler()), LateFusionClassifier(**FAST))
+    assert _where(_caught(lambda: pipe.fit(X, y)), ConvergenceWarning) == {__file__}
+    caught = _caught(lambda: cross_val_score(RAMLClassifier(**FAST), X, y, cv=2))
+    assert _where(caught, ConvergenceWarning) == {__file__}
+
+
+def test_warning_from_super_fit_points_at_the_callers_line():
+    """TrustedFusionRegressor.fit calls super().fit, which warns from _after_training."""
+    from skmm import TrustedFusionRegressor
+
+    X, y = _data()
+    reg = TrustedFusionRegressor(hidden_sizes=(8,), max_epochs=2, random_state=0)
+    caught = _caught(lambda: reg.fit(X, y.astype(float)))
+    assert any("std_calibration='validation'" in str(w.message) for w in caught)
+    assert {w.filename for w in caught} == {__file__}
+
+
+def test_transformer_and_evaluation_warnings_point_at_the_callers_line():
+    from skmm import ModalityDropout
+    from skmm.evaluation import missing_pattern_scores
+
+    X = {"a": np.random.RandomState(0).randn(20, 3)}
+    drop = ModalityDropout(rates=0.5, apply_on="both", random_state=0)
+    assert _where(_caught(lambda: drop.fit_transform(X)), UserWarning) == {__file__}
+    assert _where(_caught(lambda: drop.fit(X).transform(X)), UserWarning) == {__file__}
+    assert _where(_caught(lambda: drop.corrupt(X)), UserWarning) == {__file__}
+    flat, y = np.random.RandomState(0).randn(60, 5), np.tile([0, 1], 30)
+    spec = RAMLClassifier(modalities={"a": [0, 1], "b": [2, 3]}, **FAST)
+    caught = _caught(lambda: spec.fit(flat, y))
+    assert {w.filename for w in caught} == {__file__}
+    single = RAMLClassifier(**FAST)
+    _caught(lambda: single.fit(flat, y))
+    caught = _caught(lambda: missing_pattern_scores(single, flat, y))
+    assert _where(caught, UserWarning) == {__file__}
