@@ -64,6 +64,7 @@ from skmm._training import (
     _MultimodalNet,
     _ShuffleSplit,
     _StratifiedSplit,
+    learned_bar,
     resolve_device,
     torch_threads,
     training_callbacks,
@@ -310,9 +311,12 @@ class MultimodalBase(BaseEstimator):
         if not convergence.learned_:
             warnings.warn(
                 f"{type(self).__name__} did not learn: in {self.n_iter_} epochs its best "
-                f"{convergence.score} was {convergence.best_score_:.3g}, where a constant "
-                f"prediction scores {convergence.chance:.3g}. Raise max_epochs or lr, or check "
-                "that the modalities carry information about y.",
+                f"{convergence.score} was {convergence.best_score_:.3g}, short of "
+                f"{learned_bar(convergence.chance, convergence.n_rows):.3g}, what it must reach "
+                f"on {convergence.n_rows} rows to be told from a constant prediction (which "
+                f"scores {convergence.chance:.3g}). Raise max_epochs or lr, check that the "
+                "modalities carry information about y, or, with a small validation split, "
+                "set early_stopping=False.",
                 ConvergenceWarning,
                 stacklevel=user_stacklevel(),
             )
