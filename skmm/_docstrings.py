@@ -55,8 +55,8 @@ COMMON_PARAMETERS = """
         Adam learning rate (the RAML paper uses 1e-3, RedCore's 2e-4; see
         :class:`RedCoreClassifier`). The defaults of ``lr``,
         ``weight_decay``, ``batch_size``, ``max_epochs`` and
-        ``early_stopping`` were chosen by measurement on data sets of 500 to
-        50,000 samples and 2 to 100 classes: :doc:`/defaults`; a regressor
+        ``early_stopping`` were chosen by measurement on data sets of 80 to
+        50,000 training rows and 2 to 100 classes: :doc:`/defaults`; a regressor
         has its classifier's, measured on regression data in
         :doc:`/user_guide/regression`.
     lr_schedule : {"constant", "adaptive"}, default=<lr_schedule>
