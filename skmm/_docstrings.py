@@ -56,7 +56,7 @@ COMMON_PARAMETERS = """
         :class:`RedCoreClassifier`). The defaults of ``lr``,
         ``weight_decay``, ``batch_size``, ``max_epochs`` and
         ``early_stopping`` were chosen by measurement on data sets of 80 to
-        50,000 training rows and 2 to 100 classes: :doc:`/defaults`; a regressor
+        40,000 training rows and 2 to 100 classes: :doc:`/defaults`; a regressor
         has its classifier's, measured on regression data in
         :doc:`/user_guide/regression`.
     lr_schedule : {"constant", "adaptive"}, default=<lr_schedule>
