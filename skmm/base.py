@@ -125,9 +125,10 @@ class MultimodalBase(BaseEstimator):
     (:class:`MultimodalClassifierBase`, :class:`MultimodalRegressorBase`)
     turns the targets into tensors (``_fit_targets``), names the task the
     module is built for (``_task``: :class:`skmm.nn.Classification` or
-    :class:`skmm.nn.Regression`), chooses the early-stopping split and the
-    validation score recorded in the history, and turns the module's output
-    into predictions. A method declares its own parameters' constraints by
+    :class:`skmm.nn.Regression`, whose score, accuracy or R², is recorded in
+    the history), the score of a constant prediction (``_chance``), the
+    early-stopping split and the fewest rows it needs, and turns the
+    module's output into predictions. A method declares its own parameters' constraints by
     extending the base's
     (``_parameter_constraints = {**MultimodalBase._parameter_constraints,
     "latent_dim": [Interval(Integral, 1, None, closed="left")]}``; scikit-learn
