@@ -227,8 +227,8 @@ class MultimodalBase(BaseEstimator):
     # -- training -----------------------------------------------------------
 
     def _callbacks(self, loss_terms, task, targets):
-        n_valid = math.ceil(self.validation_fraction * len(targets))
-        n_monitored = n_valid if self.early_stopping_ else len(targets)
+        n = len(targets)
+        n_monitored = self._n_validation_rows(n) if self.early_stopping_ else n
         return training_callbacks(
             self, loss_terms, task, self._chance(targets), n_monitored,
             self._method_callbacks(), self._min_epochs(),
@@ -239,7 +239,12 @@ class MultimodalBase(BaseEstimator):
         its loss and score to measure something (:meth:`_validation_rows_needed`)."""
         if self.early_stopping != "auto":
             return bool(self.early_stopping)
-        return math.ceil(self.validation_fraction * n_samples) >= self._validation_rows_needed()
+        return self._n_validation_rows(n_samples) >= self._validation_rows_needed()
+
+    def _n_validation_rows(self, n_samples):
+        """The rows of the validation split of ``n_samples`` (``train_test_split`` rounds
+        a fractional ``test_size`` up)."""
+        return math.ceil(self.validation_fraction * n_samples)
 
     def _validation_rows_needed(self):
         """The fewest validation rows ``early_stopping="auto"`` holds out."""

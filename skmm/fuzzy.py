@@ -365,6 +365,12 @@ class FuzzyFusionModule(MultimodalModule):
 # ---------------------------------------------------------------------------
 
 
+def _fused_credibility(module, batch):
+    """The prediction's fused credibility (Eq. 2 of Eq. 8) of a batch, in float64 from
+    the network's float32 memberships."""
+    return module.fused_credibility(module.encode(batch)[0].double(), None, batch.mask)
+
+
 @fill_doc
 class FuzzyFusionClassifier(MultimodalClassifierBase):
     """Fuzzy multi-view learning (FUML): credibility, fuzzy uncertainty, conflict-aware fusion.
@@ -543,8 +549,7 @@ class FuzzyFusionClassifier(MultimodalClassifierBase):
         """
 
         def proba(module, batch):
-            # the fusion in float64, from the network's float32 memberships
-            c = module.fused_credibility(module.encode(batch)[0].double(), None, batch.mask)
+            c = _fused_credibility(module, batch)
             return c / c.sum(1, keepdim=True)
 
         return self._forward(X, proba)
@@ -567,11 +572,8 @@ class FuzzyFusionClassifier(MultimodalClassifierBase):
             highest other membership).
         """
 
-        def uncertainty(module, batch):
-            c = module.fused_credibility(module.encode(batch)[0].double(), None, batch.mask)
-            return fuzzy_uncertainty(c)
-
-        return self._forward(X, uncertainty)
+        return self._forward(X, lambda module, batch: fuzzy_uncertainty(
+            _fused_credibility(module, batch)))
 
     def predict_modalities(self, X):
         """Each view's credibility (Eq. 2), uncertainty (Eq. 6), conflict (Eq. 7) and weight.

@@ -27,7 +27,6 @@ from torch import nn
 from skmm._batching import _PREDICT_BATCH
 from skmm._warnings import user_stacklevel
 from skmm.base import (
-    _MIN_VALIDATION_ROWS,
     MultimodalBase,
     MultimodalRegressorBase,
     fill_doc,
@@ -488,8 +487,8 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
             warnings.warn(
                 f"{type(self).__name__}: std_calibration='validation' needs the early-stopping "
                 f"validation split, which early_stopping='auto' leaves out below "
-                f"{_MIN_VALIDATION_ROWS} validation rows; the standard deviations are the "
-                "model's own, not recalibrated. Set early_stopping=True to calibrate on a "
+                f"{self._validation_rows_needed()} validation rows; the standard deviations are "
+                "the model's own, not recalibrated. Set early_stopping=True to calibrate on a "
                 "smaller split.",
                 UserWarning,
                 stacklevel=user_stacklevel(),
