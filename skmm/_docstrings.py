@@ -146,6 +146,14 @@ COMMON_PARAMETERS = """
         Extra skorch callbacks (checkpoints, LR schedulers, ...).
     verbose : int, default=<verbose>
         0: silent; 1: a log line per epoch; 2: also a progress bar per epoch.
+    warm_start : bool, default=<warm_start>
+        When ``True``, ``fit`` continues training the fitted module (its
+        weights; a new optimizer, as ``MLPClassifier`` makes) on the data it
+        is given, for up to ``max_epochs`` more epochs, instead of starting
+        from new weights. The data must have the modalities and feature
+        shapes of the first fit (and a classifier's labels its ``classes_``;
+        a regressor keeps the target scaling of the first fit). ``history_``
+        and ``n_iter_`` continue. See also ``partial_fit``.
 """
 
 _TRAINING_ATTRIBUTES = INPUT_ATTRIBUTES_DOC.rstrip("\n") + """

@@ -356,12 +356,13 @@ class _EpochScore(Callback):
 
 
 def training_callbacks(
-    estimator, loss_terms, task, chance, n_rows, method_callbacks, min_epochs
+    estimator, loss_terms, task, chance, n_rows, method_callbacks, min_epochs, stop=True
 ):
     """The skorch callbacks of an estimator's training, in order: its loss terms and task
     scores in the history, the method's own callbacks, the progress bar, the user's, the
     adaptive learning rate, and last the convergence rule (so that every other callback
-    has seen the epoch that ends training)."""
+    has seen the epoch that ends training). ``stop=False`` (``partial_fit``): no adaptive
+    learning rate and no convergence rule; the caller decides when training ends."""
     est = estimator
     callbacks = [
         (f"train_{name}", PassthroughScoring(name=name, on_train=True)) for name in loss_terms
@@ -375,6 +376,8 @@ def training_callbacks(
         callbacks.append(("progress_bar", ProgressBar()))
     for i, cb in enumerate(est.callbacks or []):
         callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}_{type(cb).__name__}", cb))
+    if not stop:
+        return callbacks
     monitor = "valid_loss" if est.early_stopping_ else "train_loss"
     tol = 0.0 if est.tol is None else est.tol
     if est.lr_schedule == "adaptive":

@@ -156,6 +156,7 @@ class MultimodalBase(BaseEstimator):
         "random_state": ["random_state"],
         "callbacks": [list, tuple, None],
         "verbose": ["verbose"],
+        "warm_start": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "data_placement": [StrOptions(set(PLACEMENTS))],
@@ -184,6 +185,7 @@ class MultimodalBase(BaseEstimator):
         "random_state": None,
         "callbacks": None,
         "verbose": 0,
+        "warm_start": False,
     }
     _own_defaults = ()
 
@@ -203,16 +205,23 @@ class MultimodalBase(BaseEstimator):
         """Epochs before the convergence rule may stop training (0: from the first)."""
         return 0
 
-    def _after_training(self, net, dataset):
+    def _after_training(self, net, dataset, partial=False):
         """Set a method's own fitted attributes from the trained ``net`` and the training
         ``dataset`` (validated, targets encoded; ``net.train_split(dataset)`` gives the
-        early-stopping split). Runs in ``fit`` with its torch threads."""
+        early-stopping split). Runs in ``fit`` and ``partial_fit`` (``partial=True``)
+        with their torch threads."""
 
     # -- what a task layer provides ------------------------------------------
 
-    def _fit_targets(self, y):
+    def _fit_targets(self, y, classes=None):
         """Validate ``y``, set the task's fitted attributes; return ``(targets, n_outputs)``:
-        the training targets as an array of the dtype the task's loss takes."""
+        the training targets as an array of the dtype the task's loss takes. ``classes``:
+        a classifier's ``partial_fit`` argument (all the labels there will be)."""
+        raise NotImplementedError
+
+    def _encode_targets(self, y, how):
+        """Validate ``y`` against the fitted task (``warm_start`` or ``partial_fit``,
+        named by ``how`` in errors); return the training targets."""
         raise NotImplementedError
 
     def _chance(self, targets):
@@ -226,12 +235,12 @@ class MultimodalBase(BaseEstimator):
 
     # -- training -----------------------------------------------------------
 
-    def _callbacks(self, loss_terms, task, targets):
+    def _callbacks(self, loss_terms, task, targets, stop=True):
         n = len(targets)
         n_monitored = self._n_validation_rows(n) if self.early_stopping_ else n
         return training_callbacks(
             self, loss_terms, task, self._chance(targets), n_monitored,
-            self._method_callbacks(), self._min_epochs(),
+            self._method_callbacks(), self._min_epochs(), stop=stop,
         )
 
     def _resolve_early_stopping(self, n_samples):
@@ -271,49 +280,89 @@ class MultimodalBase(BaseEstimator):
         -------
         self
         """
+        return self._fit(X, y, partial=False)
+
+    def _fit(self, X, y, *, partial, classes=None):
+        """``fit`` (``partial=False``: up to ``max_epochs`` epochs, from new weights unless
+        ``warm_start``) and ``partial_fit`` (one epoch, continuing the fitted module)."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         check_layer_sizes(self, "hidden_sizes")
-        data = validate_multimodal(self, X, reset=True, modalities=self.modalities, copy=False)
+        first = not hasattr(self, "net_") or not (partial or self.warm_start)
+        data = validate_multimodal(self, X, reset=first, modalities=self.modalities, copy=False)
         check_consistent_length(data.mask, y)
-        targets, n_outputs = self._fit_targets(y)
-        self.early_stopping_ = self._resolve_early_stopping(len(targets))
-        _check_training_input(self, X, data)
+        if first:
+            targets, n_outputs = self._fit_targets(y, classes)
+        else:
+            targets = self._encode_targets(y, "partial_fit" if partial else "warm_start")
+        # partial_fit trains one epoch on the rows it is given, as MLPClassifier's: no
+        # split and no stopping rule (the caller decides when to stop).
+        self.early_stopping_ = False if partial else self._resolve_early_stopping(len(targets))
+        if not partial:
+            _check_training_input(self, X, data)
         train_noise = _check_train_noise(self.train_noise)
-        augment = getattr(self, "augment", None)
         device = resolve_device(self.device)
+        if not first and device != str(self.net_.device):
+            raise ValueError(
+                f"{type(self).__name__} was fitted on device {str(self.net_.device)!r}; "
+                f"{'partial_fit' if partial else 'warm_start'} continues there, not on "
+                f"device={self.device!r}."
+            )
         placement = resolve_placement(self.data_placement, data, device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         fork_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         with torch_threads(self.n_threads), torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed)
-            task = self._task()
-            module = self._build_module(self.feature_shapes_, n_outputs, task)
-            net = _MultimodalNet(
-                module=module,
-                criterion=task,  # the per-row loss the module applies to its terms
-                optimizer=torch.optim.Adam,
-                lr=self.lr,
-                optimizer__weight_decay=self.weight_decay,
-                batch_size=self.batch_size,
-                max_epochs=self.max_epochs,
-                train_split=self._train_split(seed),
-                callbacks=self._callbacks(module.loss_terms, task, targets),
-                device=device,
-                verbose=int(self.verbose >= 1),
-                augment=augment,
-                train_noise=train_noise,
-            )
+            if first:
+                task = self._task()
+                module = self._build_module(self.feature_shapes_, n_outputs, task)
+                net = self._make_net(module, task)
+                net.initialize()
+            else:
+                net = self.net_
+            # What may change between calls: the data (callbacks, split), the schedule and
+            # the augmentation; the module and, for partial_fit, the optimizer carry on.
+            net.max_epochs, net.batch_size = self.max_epochs, self.batch_size
+            net.augment, net.train_noise = getattr(self, "augment", None), train_noise
+            net.train_split = self._train_split(seed)
+            net.callbacks = self._callbacks(net.module_.loss_terms, net.criterion_, targets,
+                                            stop=not partial)
+            net.initialize_callbacks()
+            if not first and not partial:  # warm_start: a new optimizer, as MLPClassifier's
+                net.lr, net.optimizer__weight_decay = self.lr, self.weight_decay
+                net.initialize_optimizer()
             dataset = make_dataset(data, targets, device, placement)
-            net.fit(dataset, None)
-            self._after_training(net, dataset)
+            net.partial_fit(dataset, None, epochs=1 if partial else self.max_epochs)
+            self._after_training(net, dataset, partial=partial)
         self.data_placement_ = placement
         self.net_ = net
         self.history_ = net.history
         self.n_iter_ = len(net.history)
-        convergence = dict(net.callbacks_)["convergence"]
+        if not partial:
+            self._warn_convergence(dict(net.callbacks_)["convergence"])
+        return self
+
+    def _make_net(self, module, task):
+        """The private skorch net that trains ``module`` for ``task`` (not yet initialized);
+        ``fit`` sets its data-dependent parts (split, callbacks, augmentation) before
+        training."""
+        return _MultimodalNet(
+            module=module,
+            criterion=task,  # the per-row loss the module applies to its terms
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            train_split=None,
+            callbacks=[],
+            device=resolve_device(self.device),
+            verbose=int(self.verbose >= 1),
+        )
+
+    def _warn_convergence(self, convergence):
         if not convergence.learned_:
             warnings.warn(
                 f"{type(self).__name__} did not learn: in {self.n_iter_} epochs its best "
@@ -335,7 +384,6 @@ class MultimodalBase(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=user_stacklevel(),
             )
-        return self
 
     # -- inference ---------------------------------------------------------
 
@@ -384,16 +432,71 @@ class MultimodalClassifierBase(ClassifierMixin, MultimodalBase):
 
     _task = Classification
 
-    def _fit_targets(self, y):
+    def _fit_targets(self, y, classes=None):
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        self.classes_, y_encoded = np.unique(y, return_inverse=True)
+        if classes is None:
+            self.classes_, y_encoded = np.unique(y, return_inverse=True)
+        else:  # partial_fit's first call: every label there will be
+            self.classes_ = np.unique(column_or_1d(classes))
+            y_encoded = self._encode_targets(y, "partial_fit")
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} can't train when only one class is present "
                 f"(got only {_py(self.classes_[0])!r})."
             )
         return y_encoded.astype(np.int64), len(self.classes_)
+
+    def _encode_targets(self, y, how):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        unseen = np.setdiff1d(y, self.classes_)
+        if len(unseen):
+            where = (
+                "the classes given to the first call of partial_fit" if how == "partial_fit"
+                else "the classes of the previous fit (warm_start=True)"
+            )
+            raise ValueError(
+                f"{type(self).__name__}: y has labels {[_py(v) for v in unseen[:5]]} that are "
+                f"not in {where}: {[_py(v) for v in self.classes_]}."
+            )
+        return np.searchsorted(self.classes_, y).astype(np.int64)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """Train one epoch on a chunk of data, continuing from the fitted module.
+
+        For data that arrives in pieces, or does not fit in memory at once:
+        each call makes one shuffled pass over ``X`` (in batches of
+        ``batch_size``) with the same optimizer, as ``MLPClassifier.partial_fit``
+        does. The first call builds the module from ``X``'s modalities and
+        needs ``classes``. ``early_stopping``, ``tol`` and ``n_iter_no_change``
+        do not apply (no split is held out and training never stops by
+        itself): the caller decides how many calls to make, for example by
+        scoring a held-out set of its own between calls. ``lr_schedule`` does
+        not apply either. ``history_`` records one epoch per call.
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input; a missing modality is a NaN row.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every class label there will be; required on the first call and
+            ignored afterwards.
+
+        Returns
+        -------
+        self
+        """
+        first = not hasattr(self, "net_")
+        if first and classes is None:
+            raise ValueError(
+                f"{type(self).__name__}: the first call to partial_fit needs classes=, every "
+                "label there will be (a chunk may not hold them all)."
+            )
+        return self._fit(X, y, partial=True, classes=classes if first else None)
 
     def _split(self):
         return _StratifiedSplit
@@ -450,7 +553,7 @@ class MultimodalRegressorBase(RegressorMixin, MultimodalBase):
 
     _task = Regression
 
-    def _fit_targets(self, y):
+    def _check_y(self, y):
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # DataConversionWarning, as sklearn's regressors
@@ -459,6 +562,10 @@ class MultimodalRegressorBase(RegressorMixin, MultimodalBase):
                 f"{type(self).__name__} needs y of shape (n_samples,) or (n_samples, n_targets); "
                 f"got shape {y.shape}."
             )
+        return y
+
+    def _fit_targets(self, y, classes=None):
+        y = self._check_y(y)
         self._y_1d = y.ndim == 1
         y2 = y.reshape(len(y), -1)
         self.n_outputs_ = y2.shape[1]
@@ -466,7 +573,46 @@ class MultimodalRegressorBase(RegressorMixin, MultimodalBase):
         scale = y2.std(0)
         # a constant target: scale 1, so that the model learns the constant
         self._y_scale = np.where(scale > 0, scale, 1.0)
-        return ((y2 - self._y_mean) / self._y_scale).astype(np.float32), self.n_outputs_
+        return self._encode_targets(y, "fit"), self.n_outputs_
+
+    def _encode_targets(self, y, how):
+        y2 = self._check_y(y).reshape(len(y), -1)
+        if y2.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on {self.n_outputs_} target(s); {how} got "
+                f"y with {y2.shape[1]}."
+            )
+        # the first fit's scaling: a later chunk's targets are in the same units
+        return ((y2 - self._y_mean) / self._y_scale).astype(np.float32)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """Train one epoch on a chunk of data, continuing from the fitted module.
+
+        For data that arrives in pieces, or does not fit in memory at once:
+        each call makes one shuffled pass over ``X`` (in batches of
+        ``batch_size``) with the same optimizer, as ``MLPRegressor.partial_fit``
+        does. The first call builds the module from ``X``'s modalities and
+        standardizes the targets with the first chunk's mean and standard
+        deviation, which later chunks keep (make the first chunk
+        representative). ``early_stopping``, ``tol`` and ``n_iter_no_change``
+        do not apply (no split is held out and training never stops by
+        itself): the caller decides how many calls to make, for example by
+        scoring a held-out set of its own between calls. ``lr_schedule`` does
+        not apply either. ``history_`` records one epoch per call.
+
+        Parameters
+        ----------
+        X : dict, MultimodalData, array-like or DataFrame
+            Multimodal input; a missing modality is a NaN row.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, partial=True)
 
     def _split(self):
         return _ShuffleSplit

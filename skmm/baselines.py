@@ -124,6 +124,7 @@ class _ConcatFusion(EmbeddingMixin):
         random_state=None,
         callbacks=None,
         verbose=0,
+        warm_start=False,
     ):
         self.augment = augment
         self.classifier_hidden = classifier_hidden
@@ -146,6 +147,7 @@ class _ConcatFusion(EmbeddingMixin):
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def _build_module(self, feature_shapes, n_outputs, task):
         return ConcatFusionModule(
@@ -312,6 +314,7 @@ class _LateFusion:
         random_state=None,
         callbacks=None,
         verbose=0,
+        warm_start=False,
     ):
         self.modalities = modalities
         self.encoders = encoders
@@ -332,6 +335,7 @@ class _LateFusion:
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def _build_module(self, feature_shapes, n_outputs, task):
         return LateFusionModule(

@@ -506,6 +506,7 @@ class FuzzyFusionClassifier(MultimodalClassifierBase):
         random_state=None,
         callbacks=None,
         verbose=0,
+        warm_start=False,
     ):
         self.p = p
         self.augment = augment
@@ -528,6 +529,7 @@ class FuzzyFusionClassifier(MultimodalClassifierBase):
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def _build_module(self, feature_shapes, n_outputs, task):
         # the credibility loss is the method's own: memberships exist for classes only

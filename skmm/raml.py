@@ -184,6 +184,7 @@ class _RAML(EmbeddingMixin):
         random_state=None,
         callbacks=None,
         verbose=0,
+        warm_start=False,
     ):
         self.lambda1 = lambda1
         self.lambda2 = lambda2
@@ -208,6 +209,7 @@ class _RAML(EmbeddingMixin):
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def _build_module(self, feature_shapes, n_outputs, task):
         return RAMLModule(

@@ -494,6 +494,7 @@ class _RedCore(EmbeddingMixin):
         random_state=None,
         callbacks=None,
         verbose=0,
+        warm_start=False,
     ):
         self.gamma = gamma
         self.xi1 = xi1
@@ -526,6 +527,7 @@ class _RedCore(EmbeddingMixin):
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def _build_module(self, feature_shapes, n_outputs, task):
         check_layer_sizes(self, "cross_hidden_sizes")
@@ -550,7 +552,7 @@ class _RedCore(EmbeddingMixin):
     def _method_callbacks(self):
         return [("regulate_eta", RegulateEta())]
 
-    def _after_training(self, net, dataset):
+    def _after_training(self, net, dataset, partial=False):
         """``eta_``, ``eta_history_`` and ``relative_advantage_history_`` from the trained
         module's regulation state and logs."""
         module = net.module_

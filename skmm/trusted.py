@@ -480,6 +480,7 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
         random_state=None,
         callbacks=None,
         verbose=0,
+        warm_start=False,
     ):
         self.combine = combine
         self.kl_weight = kl_weight
@@ -505,6 +506,7 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def _conflict_weight(self):
         weight = self.conflict_weight

@@ -345,7 +345,8 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
         standard deviations of :meth:`predict_modalities` are not. Needs
         the validation split: with ``early_stopping="auto"`` and too few
         rows for one, the standard deviations are the model's own (with a
-        warning); ``early_stopping=False`` is refused.
+        warning); ``early_stopping=False`` is refused. ``partial_fit`` holds
+        out no split: after it the standard deviations are the model's own.
     {common}
 
     Attributes
@@ -423,6 +424,7 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
         random_state=None,
         callbacks=None,
         verbose=0,
+        warm_start=False,
     ):
         self.evidence_weight = evidence_weight
         self.augment = augment
@@ -446,6 +448,7 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def _build_module(self, feature_shapes, n_outputs, task):
         return TrustedRegressionModule(
@@ -476,12 +479,13 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
             )
         return super().fit(X, y)
 
-    def _after_training(self, net, dataset):
+    def _after_training(self, net, dataset, partial=False):
         """For ``std_calibration="validation"``: keep the per-modality NIGs, presence
         mask and standardized targets of the early-stopping validation split (float64
-        arrays), from which :meth:`_std_scales` fits the factors."""
+        arrays), from which :meth:`_std_scales` fits the factors. ``partial_fit`` holds
+        out no split: its standard deviations are the model's own."""
         self._calibration = None
-        if self.std_calibration != "validation":
+        if self.std_calibration != "validation" or partial:
             return
         if not self.early_stopping_:  # "auto" with too few rows for a validation split
             warnings.warn(

@@ -92,6 +92,7 @@ class _MeanFusion:
         random_state=None,
         callbacks=None,
         verbose=0,
+        warm_start=False,
     ):
         self.width = width
         self.augment = augment
@@ -114,6 +115,7 @@ class _MeanFusion:
         self.random_state = random_state
         self.callbacks = callbacks
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def _build_module(self, feature_shapes, n_outputs, task):
         encoders = build_encoders(self.encoders, feature_shapes, self.hidden_sizes)
