@@ -156,6 +156,20 @@ COMMON_PARAMETERS = """
         and ``n_iter_`` continue. See also ``partial_fit``.
 """
 
+#: The classifiers' ``class_weight`` (documented before the common parameters, as every
+#: classifier's signature has it first among the keyword-only parameters).
+CLASS_WEIGHT_PARAMETER = """
+    class_weight : dict, "balanced" or None, default=<class_weight>
+        Weights of the classes, ``{label: weight}``, as in scikit-learn's
+        ``SGDClassifier`` and ``LogisticRegression``: each sample's weight in
+        ``fit`` is its ``sample_weight`` times its class's weight, and every
+        loss term of the sample is weighted by it (see
+        :ref:`sample_weights`). ``"balanced"``: ``n_samples / (n_classes *
+        np.bincount(y))``, with the counts weighted by ``sample_weight``
+        (refused by ``partial_fit``: pass the weights as a dict there).
+        ``None``: every class weighs 1.
+"""
+
 _TRAINING_ATTRIBUTES = INPUT_ATTRIBUTES_DOC.rstrip("\n") + """
     early_stopping_ : bool
         Whether ``fit`` held out a validation split (``early_stopping``
@@ -211,11 +225,15 @@ def fill_doc(cls):
     The docstring marks their places with lines holding only ``{common}`` and
     ``{attributes}``, indented like the parameters; each shared parameter's
     default is the class's own (from its signature), and a regressor gets the
-    regressors' attributes.
+    regressors' attributes. A class with a ``class_weight`` parameter (a
+    classifier) gets its documentation first.
     """
     attributes = REGRESSOR_ATTRIBUTES if issubclass(cls, RegressorMixin) else COMMON_ATTRIBUTES
+    common = COMMON_PARAMETERS.lstrip("\n")
+    if "class_weight" in inspect.signature(cls.__init__).parameters:
+        common = CLASS_WEIGHT_PARAMETER.lstrip("\n") + common
     doc = cls.__doc__
-    doc = doc.replace("    {common}\n", _with_defaults(COMMON_PARAMETERS.lstrip("\n"), cls))
+    doc = doc.replace("    {common}\n", _with_defaults(common, cls))
     doc = doc.replace("    {attributes}\n", attributes.lstrip("\n"))
     cls.__doc__ = doc
     return cls

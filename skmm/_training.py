@@ -60,36 +60,54 @@ class _MultimodalNet(NeuralNet):
     def infer(self, x, **fit_params):
         return self.module_(x)
 
+    def _losses(self, encoded, y, rows, mask, sample_weight):
+        """The module's loss terms; the weights are passed only when there are some, so
+        that unweighted training runs the module's code as it was (and a module written
+        without the ``sample_weight`` parameter still trains unweighted)."""
+        if sample_weight is None:
+            return self.module_.losses(encoded, y, rows, mask)
+        return self.module_.losses(encoded, y, rows, mask, sample_weight=sample_weight)
+
     def train_step_single(self, batch, **fit_params):
         """The method's objective on an augmented, noised batch, and its gradient.
 
         Every term that :meth:`MultimodalModule.losses` returns reaches the
         ``on_batch_end`` callbacks (RedCore's regulation reads its per-modality
-        imputation losses there).
+        imputation losses there), with the weight of each training row
+        (``sample_weight``: each augmented copy carries its sample's weight).
         """
         self._set_training(True)
         xb, yb = batch
         if self.train_noise is not None:
             p, max_std = self.train_noise
-            xb = Batch(add_train_noise(xb.xs, xb.mask, p, max_std), xb.lengths, xb.mask)
+            xs = add_train_noise(xb.xs, xb.mask, p, max_std)
+            xb = Batch(xs, xb.lengths, xb.mask, xb.sample_weight)
         encoded = self.module_.encode(xb)
         rows, mask = expand_patterns(xb.mask, self.augment)
-        terms = self.module_.losses(encoded, yb, rows, mask)
+        terms = self._losses(encoded, yb, rows, mask, xb.sample_weight)
         terms["loss"].backward()
         for name in self.module_.loss_terms:
             self.history.record_batch(name, terms[name].item())
         objective = terms.get("objective", terms["loss"]).detach()
-        return {**terms, "loss": objective, "y_pred": terms["output"], "y_true": take(yb, rows)}
+        return {
+            **terms, "loss": objective, "y_pred": terms["output"], "y_true": take(yb, rows),
+            "sample_weight": take(xb.sample_weight, rows),
+        }
 
     def validation_step(self, batch, **fit_params):
         """The method's objective on a validation batch, as it is (no augmentation or
         noise; eval mode), so that ``valid_loss`` and ``train_loss`` measure the same
-        quantity. :class:`_EpochScore` scores ``y_pred`` (``valid_acc``, ``valid_r2``)."""
+        quantity (weighted as training is). :class:`_EpochScore` scores ``y_pred``
+        (``valid_acc``, ``valid_r2``) with the rows' ``sample_weight``."""
         self._set_training(False)
         xb, yb = batch
         with torch.no_grad():
-            terms = self.module_.losses(self.module_.encode(xb), yb, None, xb.mask)
-        return {"loss": terms.get("objective", terms["loss"]), "y_pred": terms["output"]}
+            encoded = self.module_.encode(xb)
+            terms = self._losses(encoded, yb, None, xb.mask, xb.sample_weight)
+        return {
+            "loss": terms.get("objective", terms["loss"]), "y_pred": terms["output"],
+            "sample_weight": xb.sample_weight,
+        }
 
 
 #: How far above chance the monitored score must be before training may stop, as a share
@@ -292,7 +310,14 @@ def _check_train_noise(train_noise):
 class _ShuffleSplit:
     """skorch ``train_split`` for early stopping: a shuffled hold-out of a
     :class:`TensorData` (a regressor's: targets are not classes, nothing to
-    stratify). A class, not a closure, so that a fitted estimator pickles."""
+    stratify). A class, not a closure, so that a fitted estimator pickles.
+
+    With sample weights, each part's are rescaled to a mean of 1 over its rows
+    (:func:`rescale_weights`): a training batch's loss is then unbiased for the
+    weighted mean over the training rows, and ``valid_loss`` (skorch's mean of
+    the batch losses, by batch size) is the weighted mean over the validation
+    split.
+    """
 
     def __init__(self, fraction, seed):
         self.fraction, self.seed = fraction, seed
@@ -305,10 +330,31 @@ class _ShuffleSplit:
     def __call__(self, dataset, y=None, **fit_params):
         train, valid = self._split(dataset)
         device = dataset.mask.device
-        return (
+        parts = (
             dataset[torch.as_tensor(train, device=device)],
             dataset[torch.as_tensor(valid, device=device)],
         )
+        if dataset.sample_weight is not None:
+            for part, name in zip(parts, ("training", "validation")):
+                part.sample_weight = rescale_weights(part.sample_weight, name)
+        return parts
+
+
+def rescale_weights(weight, split):
+    """``weight`` (a tensor) divided by its mean: a mean of 1 over the rows an epoch
+    iterates, so that :func:`skmm.nn.row_mean` of a batch is, in expectation, the
+    weighted mean over those rows, and only the weights' ratios matter. An error when
+    every row of the early-stopping ``split`` (``"training"``, ``"validation"``)
+    weighs zero."""
+    total = weight.sum()
+    if not total > 0:
+        raise ValueError(
+            f"Every row of the early-stopping {split} split has sample weight zero "
+            "(sample_weight times class_weight), so there is nothing to "
+            f"{'train' if split == 'training' else 'validate'} on. Give more rows a "
+            "positive weight, or set early_stopping=False."
+        )
+    return weight / (total / len(weight))
 
 
 class _StratifiedSplit(_ShuffleSplit):
@@ -330,7 +376,8 @@ class _EpochScore(Callback):
     """Records the task's score of an epoch, over the training batches
     (``train_acc`` / ``train_r2``; the rows as trained: augmented and noised) or
     the validation split (``valid_acc`` / ``valid_r2``): one value of the whole
-    epoch, from the sums the task adds up over batches (:mod:`skmm.nn.tasks`)."""
+    epoch, from the sums the task adds up over batches (:mod:`skmm.nn.tasks`),
+    weighted by the rows' sample weights when training is weighted."""
 
     def __init__(self, task, on_train):
         self.task, self.on_train = task, on_train
@@ -346,7 +393,7 @@ class _EpochScore(Callback):
         if training != self.on_train:
             return
         target = step["y_true"] if training else batch[1]
-        sums = self.task.score_sums(step["y_pred"].detach(), target)
+        sums = self.task.score_sums(step["y_pred"].detach(), target, step.get("sample_weight"))
         self._sums = sums if self._sums is None else self._sums + sums
 
     def on_epoch_end(self, net, **kwargs):

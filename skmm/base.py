@@ -24,6 +24,7 @@ given (:class:`skmm.nn.Classification` or :class:`skmm.nn.Regression`), and its
 ``_build_module``; the same method class then serves both tasks.
 """
 
+import inspect
 import math
 import warnings
 from numbers import Integral, Real
@@ -40,8 +41,10 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
+    _check_sample_weight,
     check_array,
     check_consistent_length,
     check_is_fitted,
@@ -49,10 +52,10 @@ from sklearn.utils.validation import (
 )
 
 from skmm._batching import (
-    _PREDICT_BATCH,
     PLACEMENTS,
     BatchIterator,
     _pad_batch,
+    inference_batch_size,
     make_dataset,
     resolve_placement,
 )
@@ -114,6 +117,16 @@ def check_layer_sizes(estimator, name):
         raise InvalidParameterError(
             f"The {name!r} parameter of {type(estimator).__name__} must be a sequence of "
             f"positive ints (layer widths). Got {value!r} instead."
+        )
+
+
+def _check_weighted_module(estimator, module):
+    """Weighted training needs a module whose ``losses`` takes ``sample_weight``."""
+    if "sample_weight" not in inspect.signature(module.losses).parameters:
+        raise TypeError(
+            f"{type(estimator).__name__} cannot train with sample_weight or class_weight: "
+            f"its module's {type(module).__name__}.losses has no sample_weight parameter "
+            "(see 'Writing a method' in skmm's user guide)."
         )
 
 
@@ -213,10 +226,11 @@ class MultimodalBase(BaseEstimator):
 
     # -- what a task layer provides ------------------------------------------
 
-    def _fit_targets(self, y, classes=None):
+    def _fit_targets(self, y, classes=None, sample_weight=None):
         """Validate ``y``, set the task's fitted attributes; return ``(targets, n_outputs)``:
         the training targets as an array of the dtype the task's loss takes. ``classes``:
-        a classifier's ``partial_fit`` argument (all the labels there will be)."""
+        a classifier's ``partial_fit`` argument (all the labels there will be);
+        ``sample_weight``: the validated weights, for statistics of ``y`` (or ``None``)."""
         raise NotImplementedError
 
     def _encode_targets(self, y, how):
@@ -224,10 +238,15 @@ class MultimodalBase(BaseEstimator):
         named by ``how`` in errors); return the training targets."""
         raise NotImplementedError
 
-    def _chance(self, targets):
+    def _chance(self, targets, sample_weight=None):
         """The score of the best constant prediction of ``targets`` (the task's score:
-        the majority class's share, or an R² of 0)."""
+        the majority class's share, or an R² of 0), weighted by ``sample_weight``."""
         raise NotImplementedError
+
+    def _row_weights(self, sample_weight, targets, partial):
+        """The training weight of each row from the validated ``sample_weight`` (or
+        ``None``): a classifier multiplies in its ``class_weight``. ``None``: unweighted."""
+        return sample_weight
 
     def _split(self):
         """The class of the early-stopping split (a ``train_split`` for skorch)."""
@@ -235,11 +254,16 @@ class MultimodalBase(BaseEstimator):
 
     # -- training -----------------------------------------------------------
 
-    def _callbacks(self, loss_terms, task, targets, stop=True):
+    def _callbacks(self, loss_terms, task, targets, stop=True, sample_weight=None):
         n = len(targets)
         n_monitored = self._n_validation_rows(n) if self.early_stopping_ else n
+        if sample_weight is not None:
+            # A weighted score is as noisy as one over Kish's effective number of rows,
+            # (sum w)^2 / sum w^2, which the stopping rule's bar is set by.
+            effective = float(sample_weight.sum() ** 2 / (sample_weight**2).sum())
+            n_monitored = max(1, round(n_monitored * effective / n))
         return training_callbacks(
-            self, loss_terms, task, self._chance(targets), n_monitored,
+            self, loss_terms, task, self._chance(targets, sample_weight), n_monitored,
             self._method_callbacks(), self._min_epochs(), stop=stop,
         )
 
@@ -265,7 +289,7 @@ class MultimodalBase(BaseEstimator):
         return self._split()(self.validation_fraction, seed)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train on multimodal data.
 
         Parameters
@@ -275,14 +299,23 @@ class MultimodalBase(BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Class labels (any labels sklearn accepts) for a classifier;
             target values for a regressor.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample: every term of the training
+            loss that a sample contributes (in each of its augmented copies)
+            is multiplied by its weight, and so are the validation loss and
+            score that early stopping monitors. Only the weights' ratios
+            matter: they are rescaled to a mean of 1 over the training rows.
+            A classifier multiplies them by its ``class_weight``. ``None``,
+            or all weights equal: unweighted, bit for bit (see
+            :ref:`sample_weights`).
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, partial=False)
+        return self._fit(X, y, partial=False, sample_weight=sample_weight)
 
-    def _fit(self, X, y, *, partial, classes=None):
+    def _fit(self, X, y, *, partial, classes=None, sample_weight=None):
         """``fit`` (``partial=False``: up to ``max_epochs`` epochs, from new weights unless
         ``warm_start``) and ``partial_fit`` (one epoch, continuing the fitted module)."""
         if y is None:
@@ -293,10 +326,15 @@ class MultimodalBase(BaseEstimator):
         first = not hasattr(self, "net_") or not (partial or self.warm_start)
         data = validate_multimodal(self, X, reset=first, modalities=self.modalities, copy=False)
         check_consistent_length(data.mask, y)
+        if sample_weight is not None:  # scikit-learn's checks: 1D, n_samples, >= 0, not all 0
+            sample_weight = _check_sample_weight(
+                sample_weight, data.mask, dtype=np.float64, ensure_non_negative=True
+            )
         if first:
-            targets, n_outputs = self._fit_targets(y, classes)
+            targets, n_outputs = self._fit_targets(y, classes, sample_weight)
         else:
             targets = self._encode_targets(y, "partial_fit" if partial else "warm_start")
+        weight = self._training_weights(sample_weight, targets, partial)
         # partial_fit trains one epoch on the rows it is given, as MLPClassifier's: no
         # split and no stopping rule (the caller decides when to stop).
         self.early_stopping_ = False if partial else self._resolve_early_stopping(len(targets))
@@ -328,12 +366,14 @@ class MultimodalBase(BaseEstimator):
             net.augment, net.train_noise = getattr(self, "augment", None), train_noise
             net.train_split = self._train_split(seed)
             net.callbacks = self._callbacks(net.module_.loss_terms, net.criterion_, targets,
-                                            stop=not partial)
+                                            stop=not partial, sample_weight=weight)
             net.initialize_callbacks()
             if not first and not partial:  # warm_start: a new optimizer, as MLPClassifier's
                 net.lr, net.optimizer__weight_decay = self.lr, self.weight_decay
                 net.initialize_optimizer()
-            dataset = make_dataset(data, targets, device, placement)
+            if weight is not None:
+                _check_weighted_module(self, net.module_)
+            dataset = make_dataset(data, targets, device, placement, weight)
             net.partial_fit(dataset, None, epochs=1 if partial else self.max_epochs)
             self._after_training(net, dataset, partial=partial)
         self.data_placement_ = placement
@@ -343,6 +383,32 @@ class MultimodalBase(BaseEstimator):
         if not partial:
             self._warn_convergence(dict(net.callbacks_)["convergence"])
         return self
+
+    def _training_weights(self, sample_weight, targets, partial):
+        """The per-row training weights (float32), or ``None`` for unweighted training.
+
+        The validated ``sample_weight`` (or ``None``) times a classifier's class
+        weights (:meth:`_row_weights`). ``fit`` rescales the weights to a mean of 1
+        (the early-stopping split rescales each of its parts again), so that only
+        their ratios matter, and trains unweighted, bit for bit, when they are all
+        equal. ``partial_fit`` uses them as given, so that the weights of different
+        calls compare, as ``SGDClassifier.partial_fit`` does; all ones are unweighted
+        there.
+        """
+        weight = self._row_weights(sample_weight, targets, partial)
+        if weight is None:
+            return None
+        if not weight.any():
+            raise ValueError(
+                f"{type(self).__name__}: every sample has weight zero once sample_weight is "
+                f"multiplied by class_weight={getattr(self, 'class_weight', None)!r}; "
+                "nothing would be trained."
+            )
+        if partial:
+            return None if (weight == 1).all() else weight.astype(np.float32)
+        if (weight == weight[0]).all():
+            return None
+        return (weight / weight.mean()).astype(np.float32)
 
     def _make_net(self, module, task):
         """The private skorch net that trains ``module`` for ``task`` (not yet initialized);
@@ -395,10 +461,13 @@ class MultimodalBase(BaseEstimator):
         placement = resolve_placement(self.data_placement, data, net.device)
         dataset = make_dataset(data, None, net.device, placement)
         module = net.module_
-        module.eval()
-        n, size = len(dataset), min(self.batch_size, _PREDICT_BATCH)
+        if module.training:  # training leaves it in train mode; eval() walks every submodule
+            module.eval()
+        n = len(dataset)
+        size = inference_batch_size(n, self.batch_size)
         out, start = None, 0
-        with torch_threads(self.n_threads), torch.no_grad():
+        # inference_mode: no autograd bookkeeping at all (about 15% of a one-row call)
+        with torch_threads(self.n_threads), torch.inference_mode():
             for batch, _ in BatchIterator(dataset, size, shuffle=False):
                 k = len(batch)
                 if k < size:
@@ -428,11 +497,17 @@ class MultimodalClassifierBase(ClassifierMixin, MultimodalBase):
     is built for :class:`skmm.nn.Classification` with ``n_classes`` outputs
     (logits), the early-stopping split is stratified and its accuracy is
     recorded as ``valid_acc``; ``predict_proba`` is the softmax of the logits.
+    A classifier has a ``class_weight`` parameter (its constraint:
+    ``MultimodalClassifierBase._CLASS_WEIGHT``), which multiplies the sample
+    weights.
     """
 
     _task = Classification
 
-    def _fit_targets(self, y, classes=None):
+    #: The constraint of the ``class_weight`` parameter every classifier has.
+    _CLASS_WEIGHT = [StrOptions({"balanced"}), dict, None]
+
+    def _fit_targets(self, y, classes=None, sample_weight=None):
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if classes is None:
@@ -463,7 +538,7 @@ class MultimodalClassifierBase(ClassifierMixin, MultimodalBase):
         return np.searchsorted(self.classes_, y).astype(np.int64)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train one epoch on a chunk of data, continuing from the fitted module.
 
         For data that arrives in pieces, or does not fit in memory at once:
@@ -485,6 +560,13 @@ class MultimodalClassifierBase(ClassifierMixin, MultimodalBase):
         classes : array-like of shape (n_classes,), default=None
             Every class label there will be; required on the first call and
             ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample, times ``class_weight`` (a
+            dict: ``"balanced"`` is refused, as by
+            ``SGDClassifier.partial_fit``). Used as given, not rescaled as
+            ``fit`` rescales them, so that the weights of different calls
+            compare: a call's loss is the batch mean of each row's term
+            times its weight.
 
         Returns
         -------
@@ -496,12 +578,59 @@ class MultimodalClassifierBase(ClassifierMixin, MultimodalBase):
                 f"{type(self).__name__}: the first call to partial_fit needs classes=, every "
                 "label there will be (a chunk may not hold them all)."
             )
-        return self._fit(X, y, partial=True, classes=classes if first else None)
+        return self._fit(X, y, partial=True, classes=classes if first else None,
+                         sample_weight=sample_weight)
+
+    def _row_weights(self, sample_weight, targets, partial):
+        """``sample_weight`` times ``class_weight``'s weight of each row's class (as
+        ``LogisticRegression``: ``"balanced"`` weighs the classes by the inverse of their
+        weighted counts). ``fit`` refuses weights that leave one class."""
+        weight = sample_weight
+        class_weight = getattr(self, "class_weight", None)
+        if class_weight is not None:
+            per_class = self._class_weights(class_weight, sample_weight, targets, partial)
+            weight = per_class[targets] if weight is None else weight * per_class[targets]
+        if weight is not None and not partial:
+            weighted = np.unique(targets[weight > 0])
+            if len(weighted) == 1:
+                raise ValueError(
+                    f"{type(self).__name__} can't train when only one class has a non-zero "
+                    f"weight (got only {_py(self.classes_[weighted[0]])!r} once "
+                    "sample_weight and class_weight are applied)."
+                )
+        return weight
+
+    def _class_weights(self, class_weight, sample_weight, targets, partial):
+        """The weight of each class of ``classes_``, from ``class_weight``."""
+        if class_weight != "balanced":
+            return compute_class_weight(class_weight, classes=self.classes_,
+                                        y=self.classes_[targets])
+        if partial:  # SGDClassifier's rule and advice
+            raise ValueError(
+                f"{type(self).__name__}: class_weight='balanced' is not supported for "
+                "partial_fit (a chunk's class counts are not the data's). Compute the "
+                "weights with sklearn.utils.class_weight.compute_class_weight('balanced', "
+                "classes=classes, y=y) on a large enough sample of the targets and pass them "
+                "as a dict: class_weight=dict(zip(classes, weights))."
+            )
+        # Over the rows that count: a class whose rows all weigh zero gets no weight
+        # (compute_class_weight would give it n / 0).
+        counted = slice(None) if sample_weight is None else sample_weight > 0
+        present = np.unique(targets[counted])
+        per_class = np.zeros(len(self.classes_))
+        per_class[present] = compute_class_weight(
+            "balanced", classes=present, y=targets[counted],
+            sample_weight=None if sample_weight is None else sample_weight[counted],
+        )
+        return per_class
 
     def _split(self):
         return _StratifiedSplit
 
-    def _chance(self, targets):
+    def _chance(self, targets, sample_weight=None):
+        if sample_weight is not None:
+            counts = np.bincount(targets, weights=sample_weight)
+            return float(counts.max() / counts.sum())
         return float(np.bincount(targets).max() / len(targets))
 
     def _validation_rows_needed(self):
@@ -544,7 +673,8 @@ class MultimodalRegressorBase(RegressorMixin, MultimodalBase):
     """The regressor layer of skmm estimators (not for direct use).
 
     ``y`` of shape ``(n,)`` or ``(n, n_targets)`` is standardized inside
-    ``fit`` (each target to mean 0 and std 1 over the training rows), so that
+    ``fit`` (each target to mean 0 and std 1 over the training rows, weighted
+    by ``sample_weight``), so that
     the default learning rates work whatever the targets' scale; the module
     is built for :class:`skmm.nn.Regression` with ``n_targets`` outputs and
     ``predict`` restores the scale. The early-stopping split is a shuffled
@@ -564,13 +694,17 @@ class MultimodalRegressorBase(RegressorMixin, MultimodalBase):
             )
         return y
 
-    def _fit_targets(self, y, classes=None):
+    def _fit_targets(self, y, classes=None, sample_weight=None):
         y = self._check_y(y)
         self._y_1d = y.ndim == 1
         y2 = y.reshape(len(y), -1)
         self.n_outputs_ = y2.shape[1]
-        self._y_mean = y2.mean(0)
-        scale = y2.std(0)
+        if sample_weight is None or (sample_weight == sample_weight[0]).all():
+            self._y_mean = y2.mean(0)
+            scale = y2.std(0)
+        else:  # the weighted mean and std: a zero-weight row does not move the scaling
+            self._y_mean = np.average(y2, axis=0, weights=sample_weight)
+            scale = np.sqrt(np.average((y2 - self._y_mean) ** 2, axis=0, weights=sample_weight))
         # a constant target: scale 1, so that the model learns the constant
         self._y_scale = np.where(scale > 0, scale, 1.0)
         return self._encode_targets(y, "fit"), self.n_outputs_
@@ -586,7 +720,7 @@ class MultimodalRegressorBase(RegressorMixin, MultimodalBase):
         return ((y2 - self._y_mean) / self._y_scale).astype(np.float32)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Train one epoch on a chunk of data, continuing from the fitted module.
 
         For data that arrives in pieces, or does not fit in memory at once:
@@ -607,17 +741,23 @@ class MultimodalRegressorBase(RegressorMixin, MultimodalBase):
             Multimodal input; a missing modality is a NaN row.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample. Used as given, not rescaled as
+            ``fit`` rescales them, so that the weights of different calls
+            compare: a call's loss is the batch mean of each row's term
+            times its weight. The first call's target scaling is weighted
+            too.
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, partial=True)
+        return self._fit(X, y, partial=True, sample_weight=sample_weight)
 
     def _split(self):
         return _ShuffleSplit
 
-    def _chance(self, targets):
+    def _chance(self, targets, sample_weight=None):
         return 0.0
 
     def _unscale(self, values):

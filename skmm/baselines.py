@@ -19,7 +19,7 @@ from skmm.base import (
     MultimodalRegressorBase,
     fill_doc,
 )
-from skmm.nn.functional import masked_row_sum
+from skmm.nn.functional import masked_row_sum, row_mean
 from skmm.nn.module import MultimodalModule, build_encoders, take
 from skmm.nn.tasks import Classification
 
@@ -82,9 +82,9 @@ class ConcatFusionModule(MultimodalModule):
     def output(self, encoded, mask):
         return self._output(encoded, None, mask)
 
-    def losses(self, encoded, y, rows, mask):
+    def losses(self, encoded, y, rows, mask, sample_weight=None):
         output = self._output(encoded, rows, mask)
-        loss = self.task(output, take(y, rows)).mean()
+        loss = row_mean(self.task(output, take(y, rows)), take(sample_weight, rows))
         return {"loss": loss, "output": output}
 
 
@@ -217,6 +217,49 @@ class ConcatFusionClassifier(_ConcatFusion, MultimodalClassifierBase):
     (60, 512)
     """
 
+    _parameter_constraints = {
+        **_ConcatFusion._parameter_constraints,
+        "class_weight": MultimodalClassifierBase._CLASS_WEIGHT,
+    }
+
+    def __init__(
+        self,
+        augment=None,
+        classifier_hidden=256,
+        *,
+        class_weight=None,
+        modalities=None,
+        encoders=None,
+        hidden_sizes=(256,),
+        train_noise=None,
+        lr=3e-4,
+        lr_schedule="constant",
+        weight_decay=5e-4,
+        batch_size=128,
+        max_epochs=200,
+        tol=1e-4,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="cpu",
+        n_threads=1,
+        data_placement="auto",
+        random_state=None,
+        callbacks=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        super().__init__(
+            augment=augment, classifier_hidden=classifier_hidden, modalities=modalities,
+            encoders=encoders, hidden_sizes=hidden_sizes, train_noise=train_noise, lr=lr,
+            lr_schedule=lr_schedule, weight_decay=weight_decay, batch_size=batch_size,
+            max_epochs=max_epochs, tol=tol, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
+            device=device, n_threads=n_threads, data_placement=data_placement,
+            random_state=random_state, callbacks=callbacks, verbose=verbose, warm_start=warm_start
+        )
+        self.class_weight = class_weight
+
 
 @fill_doc
 class ConcatFusionRegressor(_ConcatFusion, MultimodalRegressorBase):
@@ -278,14 +321,15 @@ class LateFusionModule(MultimodalModule):
     def output(self, encoded, mask):
         return self.task.average(encoded, mask)
 
-    def losses(self, encoded, y, rows, mask):
+    def losses(self, encoded, y, rows, mask, sample_weight=None):
         encoded, y = take(encoded, rows), take(y, rows)
         n, n_mod, n_outputs = encoded.shape
         per_modality = self.task(
             encoded.reshape(n * n_mod, n_outputs), y.repeat_interleave(n_mod, 0)
         ).view(n, n_mod)
         # Sum of the unimodal losses over the present modalities, mean over samples.
-        loss = torch.where(mask, per_modality, torch.zeros_like(per_modality)).sum(1).mean()
+        per_row = torch.where(mask, per_modality, torch.zeros_like(per_modality)).sum(1)
+        loss = row_mean(per_row, take(sample_weight, rows))
         return {"loss": loss, "output": self.output(encoded, mask)}
 
 
@@ -378,6 +422,46 @@ class LateFusionClassifier(_LateFusion, MultimodalClassifierBase):
     >>> clf.predict_proba(X).sum(1)[:3]
     array([1., 1., 1.])
     """
+
+    _parameter_constraints = {
+        **MultimodalBase._parameter_constraints,
+        "class_weight": MultimodalClassifierBase._CLASS_WEIGHT,
+    }
+
+    def __init__(
+        self,
+        *,
+        class_weight=None,
+        modalities=None,
+        encoders=None,
+        hidden_sizes=(256,),
+        train_noise=None,
+        lr=3e-4,
+        lr_schedule="constant",
+        weight_decay=5e-4,
+        batch_size=128,
+        max_epochs=200,
+        tol=1e-4,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="cpu",
+        n_threads=1,
+        data_placement="auto",
+        random_state=None,
+        callbacks=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        super().__init__(
+            modalities=modalities, encoders=encoders, hidden_sizes=hidden_sizes,
+            train_noise=train_noise, lr=lr, lr_schedule=lr_schedule, weight_decay=weight_decay,
+            batch_size=batch_size, max_epochs=max_epochs, tol=tol, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
+            device=device, n_threads=n_threads, data_placement=data_placement,
+            random_state=random_state, callbacks=callbacks, verbose=verbose, warm_start=warm_start
+        )
+        self.class_weight = class_weight
 
     def predict_modalities(self, X):
         """Each modality's own class probabilities.

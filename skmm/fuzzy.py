@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from skmm.base import MultimodalBase, MultimodalClassifierBase, fill_doc
+from skmm.nn.functional import row_mean
 from skmm.nn.module import MultimodalModule, build_encoders, take
 
 __all__ = [
@@ -336,7 +337,7 @@ class FuzzyFusionModule(MultimodalModule):
         m, _ = encoded
         return self._log_proba(self.fused_credibility(m, None, mask))
 
-    def losses(self, encoded, y, rows, mask):
+    def losses(self, encoded, y, rows, mask, sample_weight=None):
         m, batch_mask = encoded
         n, n_mod, n_classes = m.shape
         distance = _pair_distance(m)
@@ -346,10 +347,11 @@ class FuzzyFusionModule(MultimodalModule):
         r_fused = training_credibility(fused, y_rows)  # Eq. 5 of the fused memberships
         # Eq. 9: L_ccl(r_a, y) + sum_v L_ccl(r_v, y), each Eq. 4 (a mean over the rows);
         # a missing view's term is left out of its sample's sum.
-        loss_fused = credibility_loss(r_fused, y_rows).mean()
+        # (Each row's terms times its weight; an augmented copy carries its sample's.)
+        loss_fused = row_mean(credibility_loss(r_fused, y_rows), take(sample_weight, rows))
         per_view = credibility_loss(r.reshape(n * n_mod, n_classes), y.repeat_interleave(n_mod))
         per_view = torch.where(batch_mask.reshape(-1), per_view, torch.zeros_like(per_view))
-        loss_views = per_view.view(n, n_mod).sum(1).mean()
+        loss_views = row_mean(per_view.view(n, n_mod).sum(1), sample_weight)
         with torch.no_grad():  # the prediction (Eq. 2 credibilities): validation accuracy
             output = self._log_proba(credibility(self.views(m, rows, mask, None, distance)[-1]))
         return {
@@ -480,6 +482,7 @@ class FuzzyFusionClassifier(MultimodalClassifierBase):
         **MultimodalBase._parameter_constraints,
         "p": [Interval(Real, 1, None, closed="left")],
         "augment": MultimodalBase._AUGMENT,
+        "class_weight": MultimodalClassifierBase._CLASS_WEIGHT,
     }
 
     def __init__(
@@ -487,6 +490,7 @@ class FuzzyFusionClassifier(MultimodalClassifierBase):
         p=3.0,
         augment=None,
         *,
+        class_weight=None,
         modalities=None,
         encoders=None,
         hidden_sizes=(256,),
@@ -510,6 +514,7 @@ class FuzzyFusionClassifier(MultimodalClassifierBase):
     ):
         self.p = p
         self.augment = augment
+        self.class_weight = class_weight
         self.modalities = modalities
         self.encoders = encoders
         self.hidden_sizes = hidden_sizes

@@ -18,7 +18,7 @@ from skmm.base import (
     MultimodalRegressorBase,
     fill_doc,
 )
-from skmm.nn.functional import masked_row_sum
+from skmm.nn.functional import masked_row_sum, row_mean
 from skmm.nn.module import MultimodalModule, build_encoders, take
 from skmm.nn.tasks import Classification
 
@@ -121,7 +121,7 @@ class RAMLModule(MultimodalModule):
         mu, sigma, _ = encoded
         return self.predictor(self.fuse(mu, sigma, mask))  # prediction uses the means only
 
-    def losses(self, encoded, y, rows, mask):
+    def losses(self, encoded, y, rows, mask, sample_weight=None):
         mu, sigma, batch_mask = encoded
         n, n_mod, _ = mu.shape
         present = batch_mask.to(mu.dtype)
@@ -131,14 +131,15 @@ class RAMLModule(MultimodalModule):
         ce_uni = self.task(
             self.predictor(h_sampled).reshape(n * n_mod, -1), y.repeat_interleave(n_mod, 0)
         ).view(n, n_mod)
-        loss_u = (ce_uni * present).sum(1).mean()
+        loss_u = row_mean((ce_uni * present).sum(1), sample_weight)
         # Eq. 3, L^D: || (sigma/sigma_m)^2 * mu_m ||_1 over the present modalities,
         # averaged over the D elements and the samples (not summed; see the docs).
         w_all = self.weights(sigma, batch_mask)
-        loss_d = torch.where(w_all > 0, (w_all * mu).abs(), torch.zeros_like(mu)).sum(1).mean()
+        l1 = torch.where(w_all > 0, (w_all * mu).abs(), torch.zeros_like(mu)).sum(1)
+        loss_d = row_mean(l1, sample_weight)
         # Eq. 5, L^M: shared predictor on the fused h, for every augmented pattern.
         output = self.predictor(self.fuse(mu, sigma, batch_mask, rows, mask))
-        loss_m = self.task(output, take(y, rows)).mean()
+        loss_m = row_mean(self.task(output, take(y, rows)), take(sample_weight, rows))
         # Eq. 6
         loss = loss_m + self.lambda1 * loss_u + self.lambda2 * loss_d
         return {
@@ -335,6 +336,51 @@ class RAMLClassifier(_RAML, MultimodalClassifierBase):
     >>> float(clf.fusion_weights(X)["b"][:10].max())  # a missing modality has zero weight
     0.0
     """
+
+    _parameter_constraints = {
+        **_RAML._parameter_constraints,
+        "class_weight": MultimodalClassifierBase._CLASS_WEIGHT,
+    }
+
+    def __init__(
+        self,
+        lambda1=1.0,
+        lambda2=0.2,
+        latent_dim=128,
+        augment="all",
+        *,
+        class_weight=None,
+        modalities=None,
+        encoders=None,
+        hidden_sizes=(256,),
+        train_noise=None,
+        lr=3e-4,
+        lr_schedule="constant",
+        weight_decay=5e-4,
+        batch_size=128,
+        max_epochs=200,
+        tol=1e-4,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="cpu",
+        n_threads=1,
+        data_placement="auto",
+        random_state=None,
+        callbacks=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        super().__init__(
+            lambda1=lambda1, lambda2=lambda2, latent_dim=latent_dim, augment=augment,
+            modalities=modalities, encoders=encoders, hidden_sizes=hidden_sizes,
+            train_noise=train_noise, lr=lr, lr_schedule=lr_schedule, weight_decay=weight_decay,
+            batch_size=batch_size, max_epochs=max_epochs, tol=tol, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
+            device=device, n_threads=n_threads, data_placement=data_placement,
+            random_state=random_state, callbacks=callbacks, verbose=verbose, warm_start=warm_start
+        )
+        self.class_weight = class_weight
 
 
 @fill_doc

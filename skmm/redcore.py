@@ -27,6 +27,7 @@ from skmm.base import (
     fill_doc,
 )
 from skmm.nn.encoders import MLPEncoder
+from skmm.nn.functional import row_mean
 from skmm.nn.module import MultimodalModule, build_encoders, take
 from skmm.nn.tasks import Classification
 
@@ -339,7 +340,7 @@ class RedCoreModule(MultimodalModule):
 
     # -- losses ------------------------------------------------------------
 
-    def losses(self, encoded, y, rows, mask):
+    def losses(self, encoded, y, rows, mask, sample_weight=None):
         mu, logvar, batch_mask = encoded
         n, n_mod, _ = mu.shape
         if self.training:  # reparameterization trick (supplement B)
@@ -349,30 +350,39 @@ class RedCoreModule(MultimodalModule):
         # Eq. 3, KL term: KL(N(mu, sigma^2) || N(0, I)) summed over the d dimensions and
         # the present modalities, averaged over samples (missing modalities have no z_bar).
         kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
-        loss_kl = torch.where(batch_mask, kl, torch.zeros_like(kl)).sum(1).mean()
+        kl = torch.where(batch_mask, kl, torch.zeros_like(kl)).sum(1)
+        loss_kl = row_mean(kl, sample_weight)
         # Eq. 1 on every (augmented) training row.
         z_bar_rows = take(z_bar, rows)
         z, z_hat = self.represent(z_bar_rows, mask)
         y_rows = take(y, rows)
+        w_rows = take(sample_weight, rows)  # each augmented copy: its sample's weight
         # Eq. 3, prediction term over the M + 1 "modalities": one CE (the task's loss) per
         # modality on z^m (z_hat^m where m is missing) and one on the joint z^{M+1}; means
         # over rows.
         output = self.joint_decoder(z.flatten(1))
-        loss_ce = self.task(output, y_rows).mean()
+        loss_ce = row_mean(self.task(output, y_rows), w_rows)
         for m, dec in enumerate(self.decoders):
-            loss_ce = loss_ce + self.task(dec(z[:, m]), y_rows).mean()
+            loss_ce = loss_ce + row_mean(self.task(dec(z[:, m]), y_rows), w_rows)
         # Imputation loss L_MSE^m = (1/N_m) sum_n ||z^m - z_hat^m||^2 over the rows whose
         # modality m was observed (a modality hidden by augmentation still supervises). It
         # supervises the cross-modal encoder "from the feature": the target is the self-modal
         # mean, held fixed (stop-gradient). Without it the loss is minimized by collapsing
         # every z_bar to one constant, which the classifiers cannot use (see the docstring).
+        # With sample weights, the weighted mean over those rows, sum_n w_n ||.||^2 / sum_n
+        # w_n: a mean over a subset of rows, which the regulation compares between modalities.
         observed = take(batch_mask, rows)  # (rows, M)
         n_obs = observed.sum(0)
         if n_mod > 1:
             target = take(mu, rows).detach()
             sq = (z_hat - target).pow(2).sum(-1)  # (rows, M)
             sq = torch.where(observed, sq, torch.zeros_like(sq))
-            mse = sq.sum(0) / n_obs.clamp(min=1).to(sq.dtype)
+            if w_rows is None:
+                mse = sq.sum(0) / n_obs.clamp(min=1).to(sq.dtype)
+            else:  # n_obs: the observed rows' weight ("seen" where it is positive)
+                w_obs = torch.where(observed, w_rows[:, None].to(sq.dtype), torch.zeros_like(sq))
+                n_obs = w_obs.sum(0)
+                mse = (w_obs * sq).sum(0) / torch.where(n_obs > 0, n_obs, torch.ones_like(n_obs))
         else:
             mse = torch.zeros(n_mod, dtype=mu.dtype, device=mu.device)
         loss_mse = (self.eta * mse).sum()
@@ -736,6 +746,61 @@ class RedCoreClassifier(_RedCore, MultimodalClassifierBase):
     >>> bool(np.isclose(np.linalg.norm(clf.eta_), 0.15))
     True
     """
+
+    _parameter_constraints = {
+        **_RedCore._parameter_constraints,
+        "class_weight": MultimodalClassifierBase._CLASS_WEIGHT,
+    }
+
+    def __init__(
+        self,
+        gamma=0.008,
+        xi1=0.015,
+        xi2=0.15,
+        norm_p=2,
+        update_every=3,
+        eta_lr=0.1,
+        ema_beta=0.7,
+        regulate=True,
+        latent_dim=128,
+        cross_hidden_sizes=(256, 128, 256),
+        decoder_hidden_sizes=(128,),
+        augment=None,
+        *,
+        class_weight=None,
+        modalities=None,
+        encoders=None,
+        hidden_sizes=(256,),
+        train_noise=None,
+        lr=1e-3,
+        lr_schedule="constant",
+        weight_decay=5e-4,
+        batch_size=128,
+        max_epochs=200,
+        tol=1e-4,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="cpu",
+        n_threads=1,
+        data_placement="auto",
+        random_state=None,
+        callbacks=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        super().__init__(
+            gamma=gamma, xi1=xi1, xi2=xi2, norm_p=norm_p, update_every=update_every, eta_lr=eta_lr,
+            ema_beta=ema_beta, regulate=regulate, latent_dim=latent_dim,
+            cross_hidden_sizes=cross_hidden_sizes, decoder_hidden_sizes=decoder_hidden_sizes,
+            augment=augment, modalities=modalities, encoders=encoders, hidden_sizes=hidden_sizes,
+            train_noise=train_noise, lr=lr, lr_schedule=lr_schedule, weight_decay=weight_decay,
+            batch_size=batch_size, max_epochs=max_epochs, tol=tol, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
+            device=device, n_threads=n_threads, data_placement=data_placement,
+            random_state=random_state, callbacks=callbacks, verbose=verbose, warm_start=warm_start
+        )
+        self.class_weight = class_weight
 
 
 @fill_doc

@@ -27,7 +27,7 @@ from skmm.base import (
     MultimodalClassifierBase,
     fill_doc,
 )
-from skmm.nn.functional import masked_row_sum
+from skmm.nn.functional import masked_row_sum, row_mean
 from skmm.nn.module import MultimodalModule, build_encoders, take
 
 __all__ = ["TrustedFusionClassifier", "TrustedFusionModule", "dempster_combine"]
@@ -246,7 +246,7 @@ class TrustedFusionModule(MultimodalModule):
             return self.kl_max
         return self.kl_max * min(1.0, float(self.epoch) / self.annealing_epochs)
 
-    def losses(self, encoded, y, rows, mask):
+    def losses(self, encoded, y, rows, mask, sample_weight=None):
         evidence, batch_mask = encoded
         n, n_mod, n_classes = evidence.shape
         # TMC's overall loss / RCML's L_acc: the evidential loss of the combined opinion
@@ -260,10 +260,11 @@ class TrustedFusionModule(MultimodalModule):
         ace_v = torch.where(present, ace_v, torch.zeros_like(ace_v)).view(n, n_mod).sum(1)
         kl_v = torch.where(present, kl_v, torch.zeros_like(kl_v)).view(n, n_mod).sum(1)
         # Divided by M + 1 as in RCML's released code (TMC sums: a constant factor).
-        ace = (ace_c.mean() + ace_v.mean()) / (n_mod + 1)
-        kl = (kl_c.mean() + kl_v.mean()) / (n_mod + 1)
+        w_rows = take(sample_weight, rows)  # each augmented copy: its sample's weight
+        ace = (row_mean(ace_c, w_rows) + row_mean(ace_v, sample_weight)) / (n_mod + 1)
+        kl = (row_mean(kl_c, w_rows) + row_mean(kl_v, sample_weight)) / (n_mod + 1)
         belief, uncertainty = opinions(evidence)
-        loss_conflict = conflict_degree(belief, uncertainty, batch_mask).mean()
+        loss_conflict = row_mean(conflict_degree(belief, uncertainty, batch_mask), sample_weight)
         # RCML: L_acc + beta L_con, with the KL weight annealed in L_acc.
         loss = ace + self.kl_weight() * kl + self.conflict_weight * loss_conflict
         return {
@@ -451,6 +452,7 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
         "annealing_epochs": [Interval(Integral, 0, None, closed="left")],
         "conflict_weight": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "augment": MultimodalBase._AUGMENT,
+        "class_weight": MultimodalClassifierBase._CLASS_WEIGHT,
     }
 
     def __init__(
@@ -461,6 +463,7 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
         conflict_weight="auto",
         augment=None,
         *,
+        class_weight=None,
         modalities=None,
         encoders=None,
         hidden_sizes=(256,),
@@ -487,6 +490,7 @@ class TrustedFusionClassifier(MultimodalClassifierBase):
         self.annealing_epochs = annealing_epochs
         self.conflict_weight = conflict_weight
         self.augment = augment
+        self.class_weight = class_weight
         self.modalities = modalities
         self.encoders = encoders
         self.hidden_sizes = hidden_sizes

@@ -31,7 +31,7 @@ from skmm.base import (
     MultimodalRegressorBase,
     fill_doc,
 )
-from skmm.nn.functional import masked_row_sum
+from skmm.nn.functional import masked_row_sum, row_mean
 from skmm.nn.module import MultimodalModule, build_encoders, take
 
 __all__ = [
@@ -235,7 +235,7 @@ class TrustedRegressionModule(MultimodalModule):
     def output(self, encoded, mask):
         return self.combined(encoded, mask)[0]
 
-    def losses(self, encoded, y, rows, mask):
+    def losses(self, encoded, y, rows, mask, sample_weight=None):
         (gamma, nu, alpha, beta), batch_mask = encoded
         n_mod = gamma.shape[1]
         # MoNIG's loss: the NIG loss of the combined distribution (every augmented
@@ -250,9 +250,15 @@ class TrustedRegressionModule(MultimodalModule):
         nll_m = torch.where(present, nig_nll(y_m, gamma, nu, alpha, beta), zero)
         reg_m = torch.where(present, nig_regularizer(y_m, gamma, nu, alpha), zero)
         # Divided by M + 1: the scale of one NIG loss (MoNIG's code sums the M + 1
-        # terms: the same up to a constant factor).
-        loss_nll = (nll_c.mean() + nll_m.mean(-1).sum(1).mean()) / (n_mod + 1)
-        loss_reg = (reg_c.mean() + reg_m.mean(-1).sum(1).mean()) / (n_mod + 1)
+        # terms: the same up to a constant factor). Each row's terms times its weight (an
+        # augmented copy carries its sample's).
+        w_rows = take(sample_weight, rows)
+        loss_nll = (
+            row_mean(nll_c, w_rows) + row_mean(nll_m.mean(-1).sum(1), sample_weight)
+        ) / (n_mod + 1)
+        loss_reg = (
+            row_mean(reg_c, w_rows) + row_mean(reg_m.mean(-1).sum(1), sample_weight)
+        ) / (n_mod + 1)
         return {
             "loss": loss_nll + self.evidence_weight * loss_reg,
             "output": combined[0],
@@ -457,7 +463,7 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
             float(self.evidence_weight),
         )
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train on multimodal data.
 
         Parameters
@@ -466,6 +472,13 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
             Multimodal input; a missing modality is a NaN row.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample: every loss term of a sample
+            (in each of its augmented copies) is multiplied by it, and so is
+            the validation loss that early stopping monitors; only the
+            weights' ratios matter (see :ref:`sample_weights`). The
+            calibration of the standard deviations
+            (``std_calibration="validation"``) is unweighted.
 
         Returns
         -------
@@ -477,7 +490,7 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
                 "early-stopping validation split: set early_stopping=True, or "
                 "std_calibration=None."
             )
-        return super().fit(X, y)
+        return super().fit(X, y, sample_weight=sample_weight)
 
     def _after_training(self, net, dataset, partial=False):
         """For ``std_calibration="validation"``: keep the per-modality NIGs, presence

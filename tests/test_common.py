@@ -21,7 +21,19 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from skmm import PerModality, SplitModalities
+from skmm import (
+    ConcatFusionClassifier,
+    ConcatFusionRegressor,
+    LateFusionClassifier,
+    LateFusionRegressor,
+    PerModality,
+    RAMLClassifier,
+    RAMLRegressor,
+    RedCoreClassifier,
+    RedCoreRegressor,
+    SplitModalities,
+    TrustedFusionRegressor,
+)
 from skmm.utils import all_estimators, estimator_presets
 
 #: Small networks and few epochs, set on every estimator that has the parameter.
@@ -78,6 +90,43 @@ _EXPECTED_FAILURES = {
 }
 
 
+# check_sample_weight_equivalence_on_dense_data fits 15 rows with integer weights and the
+# same rows repeated, and compares the predictions at rtol=1e-7. Here they are one batch
+# (no early-stopping split on 15 rows), on which the weighted loss is the repeated rows'
+# loss exactly; tests/test_weights.py checks the equivalence, to 1e-4, and that it holds
+# in expectation over the batches otherwise.
+_SAMPLE_WEIGHT_FLOAT32 = (
+    "sample_weight is equivalent to repeating rows in exact arithmetic here (one full batch, "
+    "no random draw per row), but the float32 loss adds the rows in another order, which "
+    "moves the predictions by about 1e-7 relative, above the check's rtol=1e-7. With several "
+    "batches minibatch training is equivalent in expectation only, as sklearn marks its "
+    "SGDClassifier (meta-issue #16298)."
+)
+_SAMPLE_WEIGHT_SAMPLED = (
+    "the method draws noise per training row (RAML's h = mu + rho sigma, RedCore's "
+    "reparameterization), so repeated rows get other draws than a weighted row: sample_weight "
+    "is equivalent to repeating rows in distribution only, as for sklearn's stochastic "
+    "solvers (SGDClassifier, meta-issue #16298)."
+)
+_EXPECTED_FAILURES.update(
+    {
+        cls: {"check_sample_weight_equivalence_on_dense_data": reason}
+        for classes, reason in [
+            (
+                (ConcatFusionClassifier, ConcatFusionRegressor, LateFusionClassifier,
+                 LateFusionRegressor, TrustedFusionRegressor),
+                _SAMPLE_WEIGHT_FLOAT32,
+            ),
+            (
+                (RAMLClassifier, RAMLRegressor, RedCoreClassifier, RedCoreRegressor),
+                _SAMPLE_WEIGHT_SAMPLED,
+            ),
+        ]
+        for cls in classes
+    }
+)
+
+
 def _expected_failures(estimator):
     return _EXPECTED_FAILURES.get(type(estimator), {})
 
@@ -130,16 +179,18 @@ def _predict(model, X):
 def test_inference_is_batch_invariant_at_default_sizes(cls):
     """A sample's prediction does not depend on the samples passed with it, bit for bit,
     at the default network sizes too (float32 kernels chosen by batch shape made RAML and
-    RedCore differ by about 2e-7 before inference batches had one fixed shape)."""
+    RedCore differ by about 2e-7 before inference batches were padded to fixed shapes),
+    whether it is predicted alone (the small-call batch of 8 rows) or with others."""
     rng = np.random.RandomState(0)
     X = rng.randn(150, 3)  # more than one batch of 128: the last one is padded
     y = (X[:, 0] > 0).astype(int)
     clf = cls(max_epochs=1, random_state=0).fit(X, y)
     full = _predict(clf, X)
-    parts = [_predict(clf, X[rows]) for rows in (slice(0, 10), slice(10, 150), [3], [140])]
-    np.testing.assert_array_equal(np.concatenate(parts[:2]), full)
-    np.testing.assert_array_equal(parts[2], full[[3]])
-    np.testing.assert_array_equal(parts[3], full[[140]])
+    parts = [_predict(clf, X[rows]) for rows in (slice(0, 10), slice(10, 150))]
+    np.testing.assert_array_equal(np.concatenate(parts), full)
+    # one to eight rows: one batch of 8 (the small-call path), nine: one of 128
+    for rows in ([3], [140], [0, 1], [5, 6, 7, 8], list(range(20, 28)), list(range(30, 39))):
+        np.testing.assert_array_equal(_predict(clf, X[rows]), full[rows])
 
 
 @pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
@@ -223,7 +274,10 @@ _MEAN_FUSION = _example_module()
     [
         _instance("MeanFusionClassifier", _MEAN_FUSION.MeanFusionClassifier),
         _instance("MeanFusionRegressor", _MEAN_FUSION.MeanFusionRegressor),
-    ]
+    ],
+    expected_failed_checks=lambda estimator: {
+        "check_sample_weight_equivalence_on_dense_data": _SAMPLE_WEIGHT_FLOAT32
+    },
 )
 def test_writing_a_method_example_passes_the_checks(estimator, check):
     check(estimator)

@@ -18,7 +18,7 @@ from skmm.base import (
     MultimodalRegressorBase,
     fill_doc,
 )
-from skmm.nn import masked_row_sum
+from skmm.nn import masked_row_sum, row_mean
 from skmm.nn.module import MultimodalModule, build_encoders, take
 
 __all__ = ["MeanFusionClassifier", "MeanFusionRegressor"]
@@ -54,9 +54,12 @@ class MeanFusionModule(MultimodalModule):
     def output(self, encoded, mask):
         return self._output(encoded, None, mask)
 
-    def losses(self, encoded, y, rows, mask):
+    def losses(self, encoded, y, rows, mask, sample_weight=None):
         output = self._output(encoded, rows, mask)
-        return {"loss": self.task(output, take(y, rows)).mean(), "output": output}
+        # the mean over the (augmented) rows of the per-row loss, each row's times the
+        # weight of its sample (``None``: unweighted, ``.mean()``)
+        loss = row_mean(self.task(output, take(y, rows)), take(sample_weight, rows))
+        return {"loss": loss, "output": output}
 
 
 class _MeanFusion:
@@ -147,6 +150,51 @@ class MeanFusionClassifier(_MeanFusion, MultimodalClassifierBase):
     >>> MeanFusionClassifier(max_epochs=5, random_state=0).fit(X, y).predict(X).shape
     (60,)
     """
+
+    _parameter_constraints = {
+        **_MeanFusion._parameter_constraints,
+        "class_weight": MultimodalClassifierBase._CLASS_WEIGHT,
+    }
+
+    # The classifier's own signature: the shared ones plus class_weight, which only a
+    # classifier has (scikit-learn reads the parameters from the signature).
+    def __init__(
+        self,
+        width=64,
+        augment=None,
+        *,
+        class_weight=None,
+        modalities=None,
+        encoders=None,
+        hidden_sizes=(256,),
+        train_noise=None,
+        lr=3e-4,
+        lr_schedule="constant",
+        weight_decay=5e-4,
+        batch_size=128,
+        max_epochs=200,
+        tol=1e-4,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="cpu",
+        n_threads=1,
+        data_placement="auto",
+        random_state=None,
+        callbacks=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        super().__init__(
+            width=width, augment=augment, modalities=modalities, encoders=encoders,
+            hidden_sizes=hidden_sizes, train_noise=train_noise, lr=lr, lr_schedule=lr_schedule,
+            weight_decay=weight_decay, batch_size=batch_size, max_epochs=max_epochs, tol=tol,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, device=device, n_threads=n_threads,
+            data_placement=data_placement, random_state=random_state, callbacks=callbacks,
+            verbose=verbose, warm_start=warm_start
+        )
+        self.class_weight = class_weight
 
 
 @fill_doc

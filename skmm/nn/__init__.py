@@ -18,6 +18,7 @@ from skmm.nn.functional import (
     expand_patterns,
     masked_row_sum,
     missing_patterns,
+    row_mean,
 )
 from skmm.nn.module import MultimodalModule, build_encoders, take
 from skmm.nn.tasks import Classification, Regression
@@ -36,6 +37,7 @@ __all__ = [
     "expand_patterns",
     "masked_row_sum",
     "missing_patterns",
+    "row_mean",
     "Classification",
     "Regression",
 ]

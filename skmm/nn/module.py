@@ -16,8 +16,9 @@ __all__ = ["MultimodalModule", "build_encoders", "take"]
 
 
 def take(tensor, rows):
-    """``tensor[rows]`` along the batch axis; ``rows=None`` is the identity."""
-    return tensor if rows is None else tensor.index_select(0, rows)
+    """``tensor[rows]`` along the batch axis; ``rows=None`` is the identity, and so is
+    ``tensor=None`` (no sample weights: ``take(sample_weight, rows)``)."""
+    return tensor if rows is None or tensor is None else tensor.index_select(0, rows)
 
 
 class MultimodalModule(nn.Module):
@@ -53,8 +54,19 @@ class MultimodalModule(nn.Module):
         logits, or standardized target values; ``(b, n_outputs)``."""
         raise NotImplementedError
 
-    def losses(self, encoded, y, rows, mask):
+    def losses(self, encoded, y, rows, mask, sample_weight=None):
         """Training loss terms.
+
+        Each term that is a mean over rows (samples, or augmented rows) is a
+        :func:`~skmm.nn.row_mean` of its per-row values with the rows' weights:
+        ``row_mean(per_sample, sample_weight)`` for a term computed once per
+        sample, ``row_mean(per_row, take(sample_weight, rows))`` for one
+        computed per augmented row (every copy of a sample carries its weight).
+        That covers the label terms and the per-row regularizers and
+        reconstruction terms alike: all that a row contributes is weighted.
+        With ``sample_weight=None`` a module computes its unweighted terms as
+        it would without the argument (``row_mean(values, None)`` is
+        ``values.mean()``).
 
         Parameters
         ----------
@@ -68,6 +80,13 @@ class MultimodalModule(nn.Module):
             ``take(y, rows)`` gives the target of each training row.
         mask : bool Tensor of shape (n_rows, M)
             Presence mask of each training row, after augmentation.
+        sample_weight : float Tensor of shape (b,) or None
+            Weight of each sample of the batch (the estimator's
+            ``sample_weight`` times a classifier's ``class_weight``, rescaled
+            to a mean of 1 over the rows the epoch iterates); ``None`` when
+            every sample weighs the same, which the estimators pass as no
+            argument at all (a module without the parameter still trains
+            unweighted).
 
         Returns
         -------

@@ -15,8 +15,8 @@ also its skorch net's criterion.
 
 Each task also scores predictions over an epoch (``score_name``: accuracy or
 R², from sums that batches add up, :meth:`~Classification.score_sums` and
-:meth:`~Classification.score`), which the training records and its stopping
-rule reads.
+:meth:`~Classification.score`; weighted by the rows' sample weights when there
+are some), which the training records and its stopping rule reads.
 """
 
 import torch
@@ -51,8 +51,13 @@ class Classification(nn.Module):
         """Per-row cross-entropy, shape ``(n,)``."""
         return F.cross_entropy(output, target, reduction="none")
 
-    def score_sums(self, output, target):
-        """What a batch adds to the epoch's accuracy: ``[correct, rows]`` (float64)."""
+    def score_sums(self, output, target, sample_weight=None):
+        """What a batch adds to the epoch's accuracy: ``[correct, rows]`` (float64);
+        with ``sample_weight``, the weights of the correct rows and of all the rows."""
+        if sample_weight is not None:
+            weight = sample_weight.double()
+            correct = torch.where(output.argmax(1) == target, weight, torch.zeros_like(weight))
+            return torch.stack([correct.sum(), weight.sum()])
         correct = (output.argmax(1) == target).sum()
         return torch.stack([correct, torch.tensor(len(target), device=target.device)]).double()
 
@@ -90,10 +95,18 @@ class Regression(nn.Module):
         """Per-row squared error, averaged over the targets: shape ``(n,)``."""
         return (output - target).pow(2).mean(-1)
 
-    def score_sums(self, output, target):
+    def score_sums(self, output, target, sample_weight=None):
         """What a batch adds to the epoch's R²: per target, the squared error, the sum
-        and the sum of squares of the targets, and the rows; ``(4, n_targets)`` float64."""
+        and the sum of squares of the targets, and the rows; ``(4, n_targets)`` float64.
+        With ``sample_weight``, each row's terms times its weight and the weights' sum
+        (the weighted R² of :func:`sklearn.metrics.r2_score`)."""
         y, pred = target.double(), output.detach().double()
+        if sample_weight is not None:
+            w = sample_weight.double()[:, None]
+            rows = w.sum(0).expand(y.shape[1])
+            return torch.stack(
+                [(w * (y - pred).pow(2)).sum(0), (w * y).sum(0), (w * y.pow(2)).sum(0), rows]
+            )
         rows = torch.full_like(y[0], float(len(y)))
         return torch.stack([(y - pred).pow(2).sum(0), y.sum(0), y.pow(2).sum(0), rows])
 
