@@ -85,6 +85,10 @@ class MultimodalData(dict):
     #: indexing, ``copy`` and pickling carry it; ``_copies_samples`` reads it.
     _sample_ids = None
 
+    #: Whether :func:`as_multimodal` split these modalities from a flat ``X`` by a
+    #: column spec (errors then say how to split it in a Pipeline instead).
+    _from_spec = False
+
     def __init__(self, data=None, /, **arrays):
         super().__init__()
         self._len = 0
@@ -104,6 +108,7 @@ class MultimodalData(dict):
             raise ValueError(
                 f"Modality {key!r} has {n} samples, but the other modalities have {self._len}."
             )
+        _check_same_index(self, key, value)
         super().__setitem__(key, value)
 
     def __getitem__(self, index):
@@ -154,6 +159,41 @@ class MultimodalData(dict):
     def __reduce__(self):
         state = None if self._sample_ids is None else {"_sample_ids": self._sample_ids}
         return (type(self), (dict(self),), state)
+
+
+def _check_same_index(modalities, key, value):
+    """Refuse a pandas modality whose index disagrees with another modality's.
+
+    The modalities of a sample are joined by position; two DataFrames (or
+    Series) whose index labels differ at some position would pair the rows of
+    different samples, so that is an error that names both modalities and the
+    first rows that disagree.
+    """
+    labels = _row_labels(value)
+    if labels is None:
+        return
+    for other, other_value in dict.items(modalities):
+        other_labels = _row_labels(other_value)
+        if other == key or other_labels is None or other_labels.equals(labels):
+            continue
+        differ = np.asarray(other_labels, dtype=object) != np.asarray(labels, dtype=object)
+        if not differ.any():  # equal labels of different index types (1 and 1.0)
+            continue
+        first = np.flatnonzero(differ)[:5]
+        more = ", ..." if differ.sum() > first.size else ""
+        theirs, ours = (
+            ", ".join(repr(_py(v)) for v in np.asarray(index, dtype=object)[first])
+            for index in (other_labels, labels)
+        )
+        raise ValueError(
+            f"Modalities {other!r} and {key!r} have different pandas indexes: the rows at "
+            f"positions {_rows(differ)} are labelled [{theirs}{more}] in {other!r} "
+            f"but [{ours}{more}] in {key!r}. skmm pairs the modalities of a sample by "
+            "position, as scikit-learn does, never by index label. Align them by label first "
+            f"(X_{key} = X_{key}.reindex(X_{other}.index): rows it lacks become NaN rows, "
+            "that is, missing), or, if the rows already correspond by position, drop the "
+            "labels with .reset_index(drop=True)."
+        )
 
 
 def _take_rows(value, index):
@@ -314,8 +354,11 @@ def as_multimodal(X, modalities=None):
             raise ValueError(f"Modality {name!r} selects no columns.")
     _check_spec_cover(positions, n_cols, X.columns if frame else None)
     if frame:  # a DataFrame's modalities stay DataFrames (their index names rows in errors)
-        return MultimodalData({name: X.iloc[:, pos] for name, pos in positions.items()})
-    return MultimodalData({name: arr[:, cols] for name, cols in selectors.items()})
+        mm = MultimodalData({name: X.iloc[:, pos] for name, pos in positions.items()})
+    else:
+        mm = MultimodalData({name: arr[:, cols] for name, cols in selectors.items()})
+    mm._from_spec = True
+    return mm
 
 
 def _is_positional(cols):
@@ -382,7 +425,12 @@ class ModalityArrays:
         where missing); ``None`` for a 2D modality.
     has_nan : tuple of bool
         Whether each array still holds NaN (missing rows or padding) that its
-        consumer must fill: only an array passed through uncopied.
+        consumer must fill: only an array passed through uncopied, or a
+        non-numeric modality with missing rows.
+    sources : tuple
+        Each modality as the caller gave it (a DataFrame stays a DataFrame),
+        for a step that hands a transformer the modality itself (read it,
+        never write it).
     """
 
     names: tuple
@@ -390,6 +438,7 @@ class ModalityArrays:
     mask: np.ndarray
     lengths: tuple
     has_nan: tuple = ()
+    sources: tuple = ()
 
     @property
     def n_samples(self):
@@ -487,7 +536,49 @@ def take_rows(source, rows, dtype=np.float32):
     return out
 
 
-def _to_numeric(name, value):
+def _encode_hint(name, columns=None, from_spec=False):
+    """How to encode a non-numeric modality, for its error message: all of it, or
+    only ``columns`` (the non-numeric columns of a DataFrame that has others);
+    ``from_spec``: the modality was split from a flat ``X`` by a column spec."""
+    onehot = "OneHotEncoder(handle_unknown='ignore')"
+    if columns is None:
+        hint = (
+            " Encode it in a Pipeline step before the estimator, e.g. "
+            f"PerModality({onehot}, targets={name!r})."
+        )
+    else:
+        hint = (
+            " Encode these columns in a Pipeline step before the estimator, e.g. "
+            f"PerModality(ColumnTransformer([('onehot', {onehot}, {columns!r})], "
+            f"remainder='passthrough'), targets={name!r})."
+        )
+    if from_spec:
+        hint += (
+            " The modalities of a flat X are split by the column spec: split them first, "
+            "make_pipeline(SplitModalities(modalities), PerModality(...), estimator), so "
+            "that the encoder may change the modality's width."
+        )
+    return hint
+
+
+def _numeric_column(column):
+    """Whether a pandas column holds numbers (a numpy or nullable numeric dtype, or
+    objects and categories that all convert to float); dates and times do not."""
+    if getattr(column.dtype, "kind", "O") in "biuf":
+        return True
+    if getattr(column.dtype, "kind", "O") in "mM":
+        return False
+    try:
+        column.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _to_numeric(name, value, keep_non_numeric=False, from_spec=False):
+    """The numeric array of one modality, or ``None`` for a non-numeric 2D modality
+    when ``keep_non_numeric`` (it is then used as given); ``from_spec`` is for the
+    error message (see :func:`_encode_hint`)."""
     if sp.issparse(value):
         raise TypeError(
             f"Modality {name!r}: sparse input is not supported; convert it with .toarray()."
@@ -501,7 +592,21 @@ def _to_numeric(name, value):
             )
         return value
     if _is_dataframe(value):
-        value = value.to_numpy()
+        if all(isinstance(t, np.dtype) and t.kind in "biuf" for t in value.dtypes):
+            return value.to_numpy()
+        columns = [value.iloc[:, j] for j in range(value.shape[1])]
+        bad = [c for c in columns if not _numeric_column(c)]
+        if not bad:  # nullable (Int64, Float64, boolean), numeric objects or categories
+            return value.to_numpy(dtype=np.float64, na_value=np.nan)
+        if keep_non_numeric:
+            return None
+        listed = ", ".join(f"{_py(c.name)!r} ({c.dtype})" for c in bad[:8])
+        every = len(bad) == len(columns)
+        raise TypeError(
+            f"Modality {name!r} has non-numeric columns [{listed}"
+            f"{', ...' if len(bad) > 8 else ''}]; skmm's estimators need numbers."
+            + _encode_hint(name, None if every else [_py(c.name) for c in bad], from_spec)
+        )
     arr = np.asarray(value)
     kind = arr.dtype.kind
     if kind == "c":
@@ -510,14 +615,32 @@ def _to_numeric(name, value):
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError) as exc:
+            if keep_non_numeric and arr.ndim == 2:
+                return None
             raise TypeError(
-                f"Modality {name!r} has dtype object with non-numeric values: {exc}"
+                f"Modality {name!r} has dtype object with non-numeric values: {exc}."
+                + _encode_hint(name, from_spec=from_spec)
             ) from None
     elif kind not in "biuf":
+        if keep_non_numeric and arr.ndim == 2:
+            return None
         raise TypeError(
             f"Modality {name!r} has non-numeric dtype {arr.dtype}; expected numbers."
+            + _encode_hint(name, from_spec=from_spec)
         )
     return arr
+
+
+def _missing_rows(value):
+    """Rows of a non-numeric 2D modality whose every value is missing (NaN, None, or
+    for pandas also ``pd.NA`` and ``NaT``)."""
+    if _is_dataframe(value):
+        return value.isna().to_numpy().all(axis=1)
+    arr = np.asarray(value)
+    if arr.dtype.kind != "O":  # str or bytes: nothing missing
+        return np.zeros(arr.shape[0], dtype=bool)
+    isnan = np.frompyfunc(lambda v: v is None or (isinstance(v, float) and v != v), 1, 1)
+    return isnan(arr).astype(bool).all(axis=1)
 
 
 def _scan(name, arr, out_dtype, out, fill, labels=None):
@@ -592,7 +715,9 @@ def _scan(name, arr, out_dtype, out, fill, labels=None):
     return present, seq_len, any_nan
 
 
-def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0, copy=True):
+def check_multimodal(
+    X, *, modalities=None, dtype=np.float32, fill=0.0, copy=True, allow_non_numeric=False
+):
     """Validate any accepted input and return arrays plus a presence mask.
 
     Validation reads each modality in blocks of rows (``skmm._data.BLOCK_BYTES``):
@@ -619,6 +744,15 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0, copy=Tru
         out-of-core source are returned as they are, NaN included (see
         ``ModalityArrays.has_nan``); only other in-memory arrays are converted,
         once. The caller's arrays are never modified either way.
+    allow_non_numeric : bool, default=False
+        For the steps that encode modalities (:class:`~skmm.PerModality`,
+        :class:`~skmm.SplitModalities`): accept a 2D modality that is not
+        numeric (a DataFrame with string, category or date columns, an array
+        of str or objects). Its ``arrays`` entry is then the modality as given
+        (not copied, not converted); a row of it is missing when every value
+        is missing (NaN, None, ``pd.NA``, ``NaT``), and other missing values
+        are left to the transformer that encodes it. ``False``: such a
+        modality is a ``TypeError`` that says how to encode it.
 
     Returns
     -------
@@ -654,8 +788,9 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0, copy=Tru
     for name, value in mm.items():
         labels = _row_labels(value)
         row_labels = labels if row_labels is None else row_labels
-        arr = _to_numeric(name, value)
-        shape = tuple(arr.shape)
+        arr = _to_numeric(name, value, allow_non_numeric, mm._from_spec)
+        raw = arr is None  # a non-numeric modality, kept as given for its encoder
+        shape = tuple(value.shape if raw else arr.shape)
         if len(shape) not in (2, 3):
             if len(shape) == 1:
                 hint = (
@@ -686,6 +821,14 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0, copy=Tru
                 f"Modality {name!r} has 0 feature(s) (shape={shape}) while a minimum of 1 "
                 "is required."
             )
+        if raw:
+            present = ~_missing_rows(value)
+            names.append(name)
+            arrays.append(value)
+            masks.append(present)
+            lengths.append(None)
+            has_nan.append(not present.all())
+            continue
         in_dtype = np.dtype(arr.dtype)
         keep = in_dtype.kind == "f" and in_dtype.itemsize >= 4
         out_dtype = np.dtype(dtype or (in_dtype if keep else np.float64))
@@ -708,23 +851,36 @@ def check_multimodal(X, *, modalities=None, dtype=np.float32, fill=0.0, copy=Tru
             f"Rows {_rows(none, labels=row_labels)} have every modality missing ({which} is "
             "all NaN); each sample needs at least one present modality."
         )
-    return ModalityArrays(tuple(names), tuple(arrays), mask, tuple(lengths), tuple(has_nan))
+    return ModalityArrays(
+        tuple(names), tuple(arrays), mask, tuple(lengths), tuple(has_nan),
+        tuple(mm[name] for name in names),
+    )
 
 
-#: The numpydoc "Attributes" entries of what :func:`validate_multimodal` sets at fit,
-#: shared by every estimator and transformer docstring.
 def validate_multimodal(
-    estimator, X, *, reset, modalities=None, dtype=np.float32, fill=0.0, copy=True
+    estimator,
+    X,
+    *,
+    reset,
+    modalities=None,
+    dtype=np.float32,
+    fill=0.0,
+    copy=True,
+    allow_non_numeric=False,
 ):
     """Check ``X`` for an estimator, recording (``reset=True``) or comparing its layout.
 
-    At fit (``reset=True``) sets ``modalities_`` (names in order) and
-    ``feature_shapes_``; for a flat array input also ``n_features_in_`` and,
-    for a DataFrame, ``feature_names_in_`` (through sklearn's own
-    ``validate_data``). Later calls check that modality names and per-modality
-    feature shapes match what was seen in fit; dict input given in another key
-    order is reordered to the fitted order. ``dtype``, ``fill`` and ``copy``
-    go to :func:`check_multimodal`.
+    At fit (``reset=True``) sets ``modalities_`` (names in order),
+    ``feature_shapes_`` and ``modality_n_features_in_``, and
+    ``modality_feature_names_in_`` for the modalities given as DataFrames
+    with string column names; for a flat 2D input also ``n_features_in_``
+    and, for a DataFrame, ``feature_names_in_`` (through scikit-learn's own
+    ``validate_data``). Later calls check that modality names, per-modality
+    feature shapes and, modality by modality, column names match what was
+    seen in fit, as scikit-learn checks a flat ``X`` (a mismatch of names is
+    an error, names on one side only a warning); dict input given in another
+    key order is reordered to the fitted order. ``dtype``, ``fill``, ``copy``
+    and ``allow_non_numeric`` go to :func:`check_multimodal`.
 
     Returns
     -------
@@ -747,9 +903,11 @@ def validate_multimodal(
         for attr in ("n_features_in_", "feature_names_in_"):
             if hasattr(estimator, attr):
                 delattr(estimator, attr)
+    mm = as_multimodal(X, modalities)
+
+    checks = dict(dtype=dtype, fill=fill, copy=copy, allow_non_numeric=allow_non_numeric)
     if not reset and hasattr(estimator, "modalities_"):
         fitted = list(estimator.modalities_)
-        mm = as_multimodal(X, modalities)
         if set(mm) != set(fitted):
             unknown = [k for k in mm if k not in fitted]
             absent = [k for k in fitted if k not in mm]
@@ -765,7 +923,9 @@ def validate_multimodal(
             )
         if list(mm) != fitted:
             mm = MultimodalData({k: mm[k] for k in fitted})
-        data = check_multimodal(mm, dtype=dtype, fill=fill, copy=copy)
+        if isinstance(X, dict):  # a flat X's names were checked whole, above
+            _check_modality_feature_names(estimator, mm)
+        data = check_multimodal(mm, **checks)
         for name, shape in data.feature_shapes.items():
             expected = estimator.feature_shapes_[name]
             if shape != expected:
@@ -774,11 +934,69 @@ def validate_multimodal(
                     f"{type(estimator).__name__} was fitted with {_fmt_shape(expected)}."
                 )
         return data
-    data = check_multimodal(X, modalities=modalities, dtype=dtype, fill=fill, copy=copy)
+    data = check_multimodal(mm, **checks)
     if reset:
         estimator.modalities_ = list(data.names)
         estimator.feature_shapes_ = data.feature_shapes
+        estimator.modality_n_features_in_ = {
+            name: shape[-1] for name, shape in data.feature_shapes.items()
+        }
+        names = {}
+        for name, value in mm.items():
+            found = _feature_names(name, value)
+            if found is not None:
+                names[name] = found
+        if names:
+            estimator.modality_feature_names_in_ = names
+        elif hasattr(estimator, "modality_feature_names_in_"):
+            del estimator.modality_feature_names_in_
     return data
+
+
+def _feature_names(name, value):
+    """The column names of one modality as scikit-learn records them (an object
+    ndarray of str), or ``None`` (not a DataFrame, or names that are not strings)."""
+    from sklearn.utils.validation import _get_feature_names
+
+    try:
+        return _get_feature_names(value)
+    except TypeError as exc:  # mixed str and non-str column names
+        raise TypeError(f"Modality {name!r}: {exc}") from None
+
+
+def _check_modality_feature_names(estimator, mm):
+    """scikit-learn's column-name check (``_check_feature_names``), modality by modality.
+
+    Each modality is checked as scikit-learn checks a flat ``X`` against an
+    estimator fitted with that modality's names: different names or another
+    order raise scikit-learn's ``ValueError``, names on one side only warn;
+    the message starts with the modality's name.
+    """
+    from sklearn.utils.validation import _check_feature_names
+
+    fitted = getattr(estimator, "modality_feature_names_in_", {})
+    # What _check_feature_names reads of an estimator: its class name, for the
+    # message, and the names seen in fit.
+    seen = type(type(estimator).__name__, (), {})
+    for name, value in mm.items():
+        if name not in fitted and isinstance(value, np.ndarray):
+            continue  # no names on either side (a quarter of a one-row predict otherwise)
+        probe = seen()
+        if name in fitted:
+            probe.feature_names_in_ = fitted[name]
+        _feature_names(name, value)  # mixed column-name types: an error naming the modality
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                _check_feature_names(probe, value, reset=False)
+            except ValueError as exc:
+                raise ValueError(f"Modality {name!r}: {exc}") from None
+        for warning in caught:
+            warnings.warn(
+                f"Modality {name!r}: {warning.message}",
+                warning.category,
+                stacklevel=user_stacklevel(),
+            )
 
 
 def _ndim(X):
@@ -832,7 +1050,9 @@ def restore_like(X, names, arrays, modalities=None, *, rows=None):
 
     The one way back from modalities to what the caller passed:
 
-    * dict input gives a :class:`MultimodalData`;
+    * dict input gives a :class:`MultimodalData`, in which a modality that
+      was a DataFrame is a DataFrame again (its columns, and the index of the
+      rows given), when its array has the DataFrame's width and those rows;
     * a flat ``X`` with a column spec ``modalities`` (as given to
       :func:`as_multimodal`) gives a copy of ``X`` (a DataFrame stays a
       DataFrame, with its index and columns) whose columns of each modality
@@ -852,15 +1072,17 @@ def restore_like(X, names, arrays, modalities=None, *, rows=None):
         single modality back into a copy of a flat ``X``. The arrays must keep
         their modalities' widths.
     rows : array-like of int, default=None
-        For a flat ``X`` with a spec: the samples of ``X`` (by position) that
-        ``arrays`` hold; ``None`` is all of them.
+        For dict input or a flat ``X`` with a spec: the samples of ``X`` (by
+        position) that ``arrays`` hold; ``None`` is all of them.
 
     Returns
     -------
     MultimodalData, ndarray or DataFrame
     """
     if isinstance(X, dict):
-        return MultimodalData(dict(zip(names, arrays)))
+        return MultimodalData(
+            {name: _as_frame_of(X.get(name), arr, rows) for name, arr in zip(names, arrays)}
+        )
     if modalities is None:
         if len(names) == 1:
             return arrays[0]
@@ -871,13 +1093,27 @@ def restore_like(X, names, arrays, modalities=None, *, rows=None):
     if _is_dataframe(sub):
         out = sub.copy()
         for name, cols in modalities.items():
+            value = values[name]
             for j, pos in enumerate(_column_positions(out, cols)):
-                out.isetitem(int(pos), values[name][:, j])
+                # a DataFrame (a modality passed through as given) keeps its column dtypes
+                out.isetitem(int(pos), value.iloc[:, j].array if _is_dataframe(value)
+                             else value[:, j])
         return out
     out = np.array(sub, dtype=sub.dtype if sub.dtype.kind == "f" else np.float64)
     for name, cols in modalities.items():
         out[:, cols] = values[name]
     return out
+
+
+def _as_frame_of(source, arr, rows=None):
+    """``arr`` as a DataFrame like ``source`` (its columns; the index of ``rows``) when
+    ``source`` is a DataFrame that ``arr`` fits, else ``arr`` itself."""
+    if not _is_dataframe(source) or _is_dataframe(arr) or getattr(arr, "ndim", 0) != 2:
+        return arr
+    index = source.index if rows is None else source.index[np.asarray(rows)]
+    if arr.shape != (len(index), source.shape[1]):
+        return arr
+    return type(source)(arr, index=index, columns=source.columns)
 
 
 def _column_positions(df, cols):

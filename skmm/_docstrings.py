@@ -20,10 +20,22 @@ INPUT_ATTRIBUTES_DOC = """
         Modality names seen in ``fit``, in order.
     feature_shapes_ : dict
         Per-modality feature shape seen in ``fit``: ``(d,)`` or ``(None, d)``.
+    modality_n_features_in_ : dict
+        Modality name -> number of features seen in ``fit`` (per timestep
+        for a sequence), whatever the input form.
+    modality_feature_names_in_ : dict
+        Modality name -> column names (ndarray of str) seen in ``fit``, for
+        each modality that was a DataFrame with string column names (in a
+        dict, or split from a DataFrame by ``modalities``). Defined only when
+        some modality had names. Later calls must give such a modality the
+        same columns in the same order (see :ref:`input`).
     n_features_in_ : int
-        Number of columns, when ``X`` was a flat 2D array.
+        Number of columns, when ``X`` was a flat 2D array (scikit-learn's
+        meaning; dict input has ``modality_n_features_in_`` instead).
     feature_names_in_ : ndarray of str
-        Column names, when ``X`` was a DataFrame with string column names.
+        Column names, when ``X`` was a DataFrame with string column names
+        (scikit-learn's meaning; dict input has
+        ``modality_feature_names_in_`` instead).
 """
 
 #: The parameters every skmm estimator shares; ``<name>`` marks where ``fill_doc`` writes

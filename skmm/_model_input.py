@@ -125,8 +125,8 @@ class _Input:
 
     def back(self, mm, rows):
         """The model's input for samples ``rows`` from transformed modalities ``mm``."""
-        if isinstance(self.X, dict):
-            return mm
+        if isinstance(self.X, dict):  # DataFrame modalities become DataFrames again
+            return restore_like(self.X, list(mm), list(mm.values()), rows=rows)
         sub = _safe_indexing(self.X, rows)
         spec = self.spec
         if spec is None and _is_dataframe(sub):

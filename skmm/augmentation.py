@@ -223,7 +223,7 @@ class MissingPatternAugmenter(BaseEstimator):
         self.sample_indices_ = rows
         self.patterns_ = mask
         y_res = None if y is None else _safe_indexing(y, rows)
-        X_res = restore_like(X, data.names, arrays)
+        X_res = restore_like(X, data.names, arrays, rows=rows)  # DataFrames stay DataFrames
         if isinstance(X_res, MultimodalData):
             # Which input sample each row copies (an augmented input's own record carried
             # through): indexing, copy() and pickling keep it, and the estimators refuse

@@ -16,7 +16,13 @@ from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
-from skmm._data import MultimodalData, restore_like, validate_multimodal
+from skmm._data import (
+    MultimodalData,
+    _is_dataframe,
+    _take_rows,
+    restore_like,
+    validate_multimodal,
+)
 from skmm._docstrings import fill_transformer_doc
 from skmm._modality_params import (
     _NAMES,
@@ -42,6 +48,30 @@ def _present_part(data, m):
     return sel, np.nonzero(sel)[0]
 
 
+def _rows_for(data, m, sel):
+    """What the transformer of modality ``m`` gets: its selected rows (``sel`` from
+    :func:`_present_part`) as the caller gave them, so a DataFrame stays a DataFrame
+    (its column names and dtypes, for a ``ColumnTransformer`` or an encoder)."""
+    source = data.sources[m]
+    if _is_dataframe(source):
+        return source.iloc[np.flatnonzero(sel)]
+    return data.arrays[m][sel]
+
+
+def _passed_through(data, m):
+    """Modality ``m`` left as it is: a DataFrame as a copy of itself, another
+    non-numeric array as a copy, a numeric array as its validated copy."""
+    source, arr = data.sources[m], data.arrays[m]
+    if _is_dataframe(source):
+        return source.copy()
+    return np.array(arr) if arr is source else arr
+
+
+def _float_dtype(arr):
+    dtype = getattr(arr, "dtype", None)
+    return dtype if dtype is not None and dtype.kind == "f" else np.float64
+
+
 def _dense(result):
     if sp.issparse(result):
         result = result.toarray()
@@ -64,6 +94,19 @@ class PerModality(TransformerMixin, BaseEstimator):
     missing pattern; the feature dimension may change (e.g. with ``PCA``). A
     modality with no present row at transform gives all-NaN rows of the
     fitted output width. Sparse transformer output is made dense.
+
+    A modality given as a DataFrame reaches the transformer as a DataFrame
+    (its present rows, with their columns, dtypes and index), so a
+    ``ColumnTransformer`` can pick columns by name. A modality may be
+    non-numeric (string, category or date columns, or an array of str): that
+    is how categorical modalities are encoded,
+    ``PerModality(OneHotEncoder(handle_unknown="ignore"), targets="meta")``.
+    In such a modality a row is missing when *every* value is missing (NaN,
+    None, ``pd.NA``, ``NaT``): it stays a NaN row of the output. Other missing
+    values are the transformer's to handle (``OneHotEncoder`` makes them a
+    category of their own). The transformer must return numbers; modalities
+    that are not transformed pass through as they are (a DataFrame stays a
+    DataFrame).
 
     Parameters
     ----------
@@ -115,8 +158,10 @@ class PerModality(TransformerMixin, BaseEstimator):
         self.modalities = modalities
 
     def _restore(self, X, data, outputs):
+        if isinstance(X, dict):  # new features: arrays, not DataFrames with the old columns
+            return MultimodalData(dict(zip(data.names, outputs)))
         spec = self.modalities
-        if spec is not None and not isinstance(X, dict):
+        if spec is not None:
             for name, arr, new in zip(data.names, data.arrays, outputs):
                 if new.shape[1:] != arr.shape[1:]:
                     raise ValueError(
@@ -125,13 +170,17 @@ class PerModality(TransformerMixin, BaseEstimator):
                         "written back into its columns; split the data first with "
                         "SplitModalities(modalities) instead of passing modalities here."
                     )
-        return restore_like(X, data.names, outputs, spec if not isinstance(X, dict) else None)
+        return restore_like(X, data.names, outputs, spec)
+
+    def _validate(self, X, reset):
+        return validate_multimodal(
+            self, X, reset=reset, modalities=_check_spec(self), dtype=None, fill=np.nan,
+            allow_non_numeric=True,
+        )
 
     @_fit_context(prefer_skip_nested_validation=False)  # the clones validate their own
     def _fit(self, X, y, transform):
-        data = validate_multimodal(
-            self, X, reset=True, modalities=_check_spec(self), dtype=None, fill=np.nan
-        )
+        data = self._validate(X, reset=True)
         chosen = _selected(self, data.names)
         if y is not None:
             y = np.asarray(y)
@@ -142,12 +191,15 @@ class PerModality(TransformerMixin, BaseEstimator):
                 )
         self.transformers_ = {}
         self._n_out = {}
-        outputs = list(data.arrays)
+        outputs = [
+            None if name in chosen else _passed_through(data, m)
+            for m, name in enumerate(data.names)
+        ]
         for m, name in enumerate(data.names):
             if name not in chosen:
                 continue
             sel, owner = _present_part(data, m)
-            rows = data.arrays[m][sel]
+            rows = _rows_for(data, m, sel)
             if rows.shape[0] == 0:
                 raise ValueError(
                     f"PerModality: modality {name!r} has no present sample to fit on."
@@ -158,7 +210,7 @@ class PerModality(TransformerMixin, BaseEstimator):
                 result = _dense(est.fit_transform(rows, part_y))
             else:
                 est.fit(rows, part_y)
-                result = _dense(est.transform(rows[:1]))
+                result = _dense(est.transform(_take_rows(rows, slice(0, 1))))
             self.transformers_[name] = est
             self._n_out[name] = result.shape[1]
             if transform:
@@ -167,7 +219,7 @@ class PerModality(TransformerMixin, BaseEstimator):
 
     def _place(self, data, m, sel, result):
         arr = data.arrays[m]
-        out = np.full(arr.shape[:-1] + (result.shape[1],), np.nan, dtype=result.dtype)
+        out = np.full(tuple(arr.shape[:-1]) + (result.shape[1],), np.nan, dtype=result.dtype)
         out[sel] = result
         return out
 
@@ -220,18 +272,19 @@ class PerModality(TransformerMixin, BaseEstimator):
             Same container form as ``X``.
         """
         check_is_fitted(self, "transformers_")
-        data = validate_multimodal(
-            self, X, reset=False, modalities=_check_spec(self), dtype=None, fill=np.nan
-        )
-        outputs = list(data.arrays)
+        data = self._validate(X, reset=False)
+        outputs = [
+            None if name in self.transformers_ else _passed_through(data, m)
+            for m, name in enumerate(data.names)
+        ]
         for m, name in enumerate(data.names):
             if name not in self.transformers_:
                 continue
             sel, _ = _present_part(data, m)
             if sel.any():
-                result = _dense(self.transformers_[name].transform(data.arrays[m][sel]))
+                result = _dense(self.transformers_[name].transform(_rows_for(data, m, sel)))
             else:  # nothing present: all-NaN rows of the fitted width
-                result = np.empty((0, self._n_out[name]), dtype=data.arrays[m].dtype)
+                result = np.empty((0, self._n_out[name]), dtype=_float_dtype(data.arrays[m]))
             outputs[m] = self._place(data, m, sel, result)
         return self._restore(X, data, outputs)
 
@@ -255,6 +308,12 @@ class SplitModalities(TransformerMixin, BaseEstimator):
     ``make_pipeline(SplitModalities(spec), PerModality(StandardScaler()),
     RAMLClassifier())``. Dict input with ``modalities=None`` passes through
     (as a validated copy).
+
+    The modalities of a DataFrame are DataFrames (copies, with their columns
+    and index), so that the steps after it can pick columns by name; they may
+    be non-numeric, for a later step to encode
+    (``PerModality(OneHotEncoder(), targets="meta")``). The other modalities
+    are validated float arrays.
 
     Parameters
     ----------
@@ -297,7 +356,8 @@ class SplitModalities(TransformerMixin, BaseEstimator):
         self
         """
         validate_multimodal(
-            self, X, reset=True, modalities=self.modalities, dtype=None, fill=np.nan
+            self, X, reset=True, modalities=self.modalities, dtype=None, fill=np.nan,
+            allow_non_numeric=True,
         )
         return self
 
@@ -314,14 +374,19 @@ class SplitModalities(TransformerMixin, BaseEstimator):
         MultimodalData
         """
         data = validate_multimodal(
-            self, X, reset=False, modalities=self.modalities, dtype=None, fill=np.nan
+            self, X, reset=False, modalities=self.modalities, dtype=None, fill=np.nan,
+            allow_non_numeric=True,
         )
-        return MultimodalData(dict(zip(data.names, data.arrays)))
+        return MultimodalData(
+            {name: _passed_through(data, m) for m, name in enumerate(data.names)}
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
         tags.input_tags.dict = True
         tags.input_tags.three_d_array = True
+        tags.input_tags.string = True  # splits str and category columns, for a later encoder
+        tags.input_tags.categorical = True
         tags.transformer_tags.preserves_dtype = []  # the output is not an array
         return tags

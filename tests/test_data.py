@@ -213,6 +213,7 @@ def test_validate_records_and_checks_layout():
     validate_multimodal(est, X, reset=True)
     assert est.modalities_ == ["a", "s"]
     assert est.feature_shapes_ == {"a": (2,), "s": (None, 4)}
+    assert est.modality_n_features_in_ == {"a": 2, "s": 4}
     assert not hasattr(est, "n_features_in_")
     # other key order: reordered silently; longer sequences are fine
     data = validate_multimodal(est, {"s": np.ones((2, 9, 4)), "a": np.ones((2, 2))}, reset=False)
@@ -223,6 +224,82 @@ def test_validate_records_and_checks_layout():
         validate_multimodal(est, {"a": np.ones((2, 3)), "s": np.ones((2, 5, 4))}, reset=False)
     with pytest.raises(ValueError, match=r"Modality 's' has feature shape \(5 features\), but _Probe was fitted with \(sequence of 4 features per timestep\)"):
         validate_multimodal(est, {"a": np.ones((2, 2)), "s": np.ones((2, 5))}, reset=False)
+
+
+def test_validate_records_per_modality_counts_and_names():
+    """Issue 24: dict input had neither n_features_in_ nor feature names; the per-modality
+    ones exist for every input form, scikit-learn's two keep their flat-X meaning."""
+    pd = pytest.importorskip("pandas")
+    est = _Probe()
+    X = {"a": np.ones((3, 2)), "s": np.ones((3, 5, 4))}
+    validate_multimodal(est, X, reset=True)
+    assert est.modality_n_features_in_ == {"a": 2, "s": 4}  # per timestep for a sequence
+    assert not hasattr(est, "modality_feature_names_in_")  # no DataFrame, no names
+    frame = pd.DataFrame(np.ones((3, 2)), columns=["u", "v"])
+    validate_multimodal(est, {"a": frame, "s": X["s"]}, reset=True)
+    assert list(est.modality_feature_names_in_) == ["a"]
+    names = est.modality_feature_names_in_["a"]
+    assert isinstance(names, np.ndarray) and names.dtype == object and names.tolist() == ["u", "v"]
+    assert not hasattr(est, "n_features_in_") and not hasattr(est, "feature_names_in_")
+    # non-string column names are not recorded, as in scikit-learn
+    validate_multimodal(est, {"a": pd.DataFrame(np.ones((3, 2))), "s": X["s"]}, reset=True)
+    assert not hasattr(est, "modality_feature_names_in_")
+    with pytest.raises(TypeError, match=r"^Modality 'a': Feature names are only supported if "
+                                        r"all input features have string names"):
+        validate_multimodal(est, {"a": frame.set_axis(["u", 1], axis=1)}, reset=True)
+    # a flat DataFrame: scikit-learn's attributes, and the per-modality ones of its spec
+    flat = pd.DataFrame(np.arange(12.0).reshape(3, 4), columns=list("pqrs"))
+    validate_multimodal(est, flat, reset=True, modalities={"m": ["s", "p"], "n": [1, 2]})
+    assert est.n_features_in_ == 4 and est.feature_names_in_.tolist() == list("pqrs")
+    assert est.modality_n_features_in_ == {"m": 2, "n": 2}
+    assert {k: v.tolist() for k, v in est.modality_feature_names_in_.items()} == {
+        "m": ["s", "p"], "n": ["q", "r"]}
+    validate_multimodal(est, flat.to_numpy(), reset=True)
+    assert est.modality_n_features_in_ == {"x": 4}
+    assert not hasattr(est, "modality_feature_names_in_") and not hasattr(
+        est, "feature_names_in_")
+
+
+def test_check_multimodal_keeps_non_numeric_modalities_for_an_encoder():
+    pd = pytest.importorskip("pandas")
+    meta = pd.DataFrame({"city": pd.Categorical(["a", None, "b", "a"]),
+                         "n": [1.0, np.nan, np.nan, 2.0]})
+    words = np.array([["x", None], [None, None], ["y", "z"], ["x", "x"]], dtype=object)
+    X = {"meta": meta, "w": words, "v": np.ones((4, 1))}
+    with pytest.raises(TypeError, match=r"^Modality 'meta' has non-numeric columns \['city' "
+                                        r"\(category\)\]"):
+        check_multimodal(X)
+    data = check_multimodal(X, allow_non_numeric=True)
+    assert data.arrays[0] is meta and data.arrays[1] is words  # as given, not copied
+    assert data.sources[0] is meta
+    # missing where every value is missing; row 2's lone NaN is the encoder's to handle
+    assert data.mask.tolist() == [[True, True, True], [False, False, True],
+                                  [True, True, True], [True, True, True]]
+    assert data.has_nan == (True, True, False)
+    assert data.feature_shapes == {"meta": (2,), "w": (2,), "v": (1,)}
+    assert data.arrays[2].dtype == np.float32  # numeric modalities as before
+    with pytest.raises(TypeError, match=r"^Modality 's' has non-numeric dtype <U1"):
+        check_multimodal({"s": np.full((2, 3, 1), "a")}, allow_non_numeric=True)  # 2D only
+
+
+def test_restore_like_gives_dict_input_its_dataframes_back():
+    """Issue 24: a corrupted copy of a dict of DataFrames keeps each modality's columns
+    (which the fitted model checks) and index."""
+    pd = pytest.importorskip("pandas")
+    from skmm import GaussianNoise
+    from skmm._data import restore_like
+
+    frame = pd.DataFrame(np.arange(8.0).reshape(4, 2), columns=["u", "v"], index=[7, 5, 3, 1])
+    X = {"a": frame, "b": np.ones((4, 3))}
+    out = restore_like(X, ["a", "b"], [np.zeros((2, 2)), np.zeros((2, 3))], rows=[3, 0])
+    assert isinstance(out["a"], pd.DataFrame) and out["a"].index.tolist() == [1, 7]
+    assert out["a"].columns.tolist() == ["u", "v"] and isinstance(out["b"], np.ndarray)
+    wider = restore_like(X, ["a", "b"], [np.zeros((4, 5)), np.zeros((4, 3))])
+    assert isinstance(wider["a"], np.ndarray)  # other features: no columns to give them
+    noisy = GaussianNoise(std=1.0, random_state=0).corrupt(X)
+    assert noisy["a"].columns.tolist() == ["u", "v"] and noisy["a"].index.tolist() == [7, 5, 3, 1]
+    assert (noisy["a"].to_numpy() != frame.to_numpy()).all()
+    assert (frame.to_numpy() == np.arange(8.0).reshape(4, 2)).all()  # input untouched
 
 
 def test_validate_flat_array_sets_n_features():
