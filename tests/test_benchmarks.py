@@ -41,6 +41,7 @@ QUICK_RUNS = {
     "bench_noise.py": ["RAML"],
     "bench_raml_sigma.py": ["RAML"],
     "bench_speed.py": ["bare"],
+    "bench_latency.py": ["| LateFusionClassifier | 1 |", "| RAMLRegressor | 100 |"],
     "bench_widths.py": ["| gen-500-2 | RAMLClassifier |", "hidden_sizes=(8,)"],
     # every skmm regressor beside scikit-learn on the concatenation
     "bench_regression.py": ["| diabetes | RAMLRegressor | 0 |",
