@@ -254,18 +254,32 @@ def write_results(name, payload, markdown, ext=".md", command=None):
     and the table (``ext`` ``.md`` or ``.txt``) a one-line provenance header.
     ``name`` may also be a path (a ``--quick`` run writes to the temp folder).
     """
-    os.makedirs(RESULTS_DIR, exist_ok=True)
-    base = name if os.path.isabs(name) else os.path.join(RESULTS_DIR, name)
-    os.makedirs(os.path.dirname(base), exist_ok=True)
-    json_path, md_path = base + ".json", base + ext
+    base = _result_path(name)
+    json_path = base + ".json"
     prov = provenance(command)
     payload["provenance"] = prov
     with open(json_path, "w") as f:
         json.dump(payload, f, indent=1, default=_json_default, allow_nan=True)
         f.write("\n")
-    with open(md_path, "w") as f:
+    return json_path, write_table(name, markdown, prov, ext)
+
+
+def write_table(name, markdown, prov, ext=".md"):
+    """Write ``results/<name><ext>``, a table with the one-line provenance header of
+    ``prov`` (a result's ``provenance`` block): a second table of a payload that
+    :func:`write_results` wrote under another name. Returns its path."""
+    path = _result_path(name) + ext
+    with open(path, "w") as f:
         f.write(provenance_line(prov) + "\n\n" + markdown.strip("\n") + "\n")
-    return json_path, md_path
+    return path
+
+
+def _result_path(name):
+    """``results/<name>`` (or ``name`` itself when it is a path), its folder made."""
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    base = name if os.path.isabs(name) else os.path.join(RESULTS_DIR, name)
+    os.makedirs(os.path.dirname(base), exist_ok=True)
+    return base
 
 
 def _json_default(obj):

@@ -202,7 +202,7 @@ nitpicky = True
 _EXTERNAL_MODULES = (
     "builtins", "collections", "typing", "os", "pathlib", "warnings", "joblib",
     "distributed", "numpy", "np", "scipy", "pandas", "pd", "matplotlib", "plt",
-    "sklearn", "torch", "skorch",
+    "sklearn", "torch", "skorch", "onnx", "onnxruntime", "skops", "safetensors",
 )
 _BUILTINS = (
     "object", "type", "None", "bool", "int", "float", "complex", "str", "bytes",
@@ -228,6 +228,7 @@ DOCUMENTED_MODULES = (
     "skmm",
     "skmm.datasets",
     "skmm.evaluation",
+    "skmm.io",
     "skmm.plotting",
     "skmm.nn",
     "skmm.augmentation",
