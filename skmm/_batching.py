@@ -51,6 +51,8 @@ class Batch:
 
 def _as_tensor(array):
     """A CPU tensor over an in-memory array, sharing its memory (read, never written)."""
+    if array.flags.writeable:  # no warning to silence (catching it costs a one-row predict)
+        return torch.as_tensor(array)
     with warnings.catch_warnings():  # a read-only array: skmm never writes to it
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
         return torch.as_tensor(array)
@@ -407,9 +409,9 @@ def _pad_batch(batch, size):
     not depend on the other samples passed with it (scikit-learn's subset
     invariance, exactly).
     """
-    extra = torch.zeros(size - len(batch), dtype=torch.long, device=batch.mask.device)
+    extra = size - len(batch)
 
-    def pad(t):
-        return None if t is None else torch.cat([t, t.index_select(0, extra)])
+    def pad(t):  # the copies are a broadcast view of the first row: one copy, in cat
+        return None if t is None else torch.cat([t, t[:1].expand(extra, *t.shape[1:])])
 
     return Batch([pad(x) for x in batch.xs], [pad(n) for n in batch.lengths], pad(batch.mask))

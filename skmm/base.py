@@ -558,8 +558,8 @@ class MultimodalClassifierBase(ClassifierMixin, MultimodalBase):
         y : array-like of shape (n_samples,)
             Class labels.
         classes : array-like of shape (n_classes,), default=None
-            Every class label there will be; required on the first call and
-            ignored afterwards.
+            Every class label there will be; required on the first call, and
+            if given later, the same.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each sample, times ``class_weight`` (a
             dict: ``"balanced"`` is refused, as by
@@ -577,6 +577,14 @@ class MultimodalClassifierBase(ClassifierMixin, MultimodalBase):
             raise ValueError(
                 f"{type(self).__name__}: the first call to partial_fit needs classes=, every "
                 "label there will be (a chunk may not hold them all)."
+            )
+        if not first and classes is not None and not np.array_equal(
+            np.unique(column_or_1d(classes)), self.classes_
+        ):  # scikit-learn's partial_fit refuses other classes than the first call's
+            raise ValueError(
+                f"{type(self).__name__}: classes={[_py(c) for c in np.unique(classes)]} is not "
+                f"the classes of the first call to partial_fit, "
+                f"{[_py(c) for c in self.classes_]}."
             )
         return self._fit(X, y, partial=True, classes=classes if first else None,
                          sample_weight=sample_weight)

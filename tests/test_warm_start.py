@@ -112,6 +112,10 @@ def test_partial_fit_classes():
     with pytest.raises(ValueError, match=r"y has labels \[2\] that are not in the classes "
                        r"given to the first call of partial_fit: \[0, 1\]"):
         clf.partial_fit(X, y + 1)
+    clf.partial_fit(X, y, classes=[1, 0])  # the same classes: accepted
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 2\] is not the classes of the "
+                       r"first call to partial_fit, \[0, 1\]"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
 
 
 def test_regressor_partial_fit_keeps_the_first_target_scaling():
