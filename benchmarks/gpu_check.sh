@@ -26,4 +26,4 @@ timeout 150 $py -m pytest -q -m gpu -p no:cacheprovider tests 2>&1 | tee "$out/g
 # 2. speed against the bare loop on the GPU (2 epochs measured after a warm-up epoch)
 timeout 240 $py benchmarks/bench_speed.py --device cuda --cases synthetic \
     --synthetic-samples 100000 --epochs 3 --predict-reps 2 \
-    --models RAML RedCore ConcatFusion LateFusion Trusted --out "$out/speed_gpu" 2>&1 | tail -40
+    --models raml redcore concat late trusted fuzzy --out "$out/speed_gpu" 2>&1 | tail -40

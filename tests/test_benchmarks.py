@@ -168,3 +168,17 @@ def test_result_has_provenance(name):
     (table,) = [base + ext for ext in (".md", ".txt") if os.path.exists(base + ext)]
     with open(table) as f:
         assert f.readline().startswith(f"Provenance: commit {prov['commit'][:7]}")
+
+
+def test_gpu_check_names_models_the_speed_benchmark_knows():
+    """The prepared GPU check runs where no test can (a lent GPU): at least the models it
+    asks ``bench_speed.py`` for must exist, or its one run is lost to a usage error."""
+    with open(os.path.join(BENCHMARKS, "gpu_check.sh")) as f:
+        script = f.read()
+    models = re.search(r"--models ([\w -]+?) --out", script).group(1).split()
+    sys.path.insert(0, BENCHMARKS)
+    try:
+        import bench_speed
+    finally:
+        sys.path.remove(BENCHMARKS)
+    assert models and set(models) <= set(bench_speed.MODELS), models
