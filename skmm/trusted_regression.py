@@ -478,7 +478,8 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
             the validation loss that early stopping monitors; only the
             weights' ratios matter (see :ref:`sample_weights`). The
             calibration of the standard deviations
-            (``std_calibration="validation"``) is unweighted.
+            (``std_calibration="validation"``) is weighted too: the factors
+            cover 90% of the validation rows' weight.
 
         Returns
         -------
@@ -520,7 +521,12 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
                 parts.append(_nig_and_mask(module, batch).cpu())
                 ys.append(yb.double().cpu())
         nig, mask = self._split_nig(torch.cat(parts).numpy())
-        self._calibration = {"nig": nig, "mask": mask, "y": torch.cat(ys).numpy()}
+        # the validation rows' weights (mean 1), or None: unweighted
+        weight = None if valid.sample_weight is None else valid.sample_weight.double().cpu()
+        self._calibration = {
+            "nig": nig, "mask": mask, "y": torch.cat(ys).numpy(),
+            "weight": None if weight is None else weight.numpy(),
+        }
 
     # -- inference ---------------------------------------------------------
 
@@ -545,14 +551,17 @@ class TrustedFusionRegressor(MultimodalRegressorBase):
         patterns, inverse = np.unique(mask, axis=0, return_inverse=True)
         for p, pattern in enumerate(patterns):
             rows = (cal["mask"] | ~pattern).all(1)  # the pattern's modalities all present
-            if rows.sum() >= _MIN_CALIBRATION_ROWS:
+            weight = cal.get("weight")
+            counted = rows if weight is None else rows & (weight > 0)
+            if counted.sum() >= _MIN_CALIBRATION_ROWS:
                 nig = tuple(a[rows] for a in cal["nig"])
                 own = np.broadcast_to(pattern, (int(rows.sum()), len(pattern)))
                 y = cal["y"][rows]
+                weight = None if weight is None else weight[rows]
             else:  # too few rows with this pattern: every row under its own pattern
                 nig, own, y = cal["nig"], cal["mask"], cal["y"]
             gamma, std = _combined_mean_std(nig, own)
-            scales[inverse.ravel() == p] = _conformal_scale(np.abs(y - gamma) / std)
+            scales[inverse.ravel() == p] = _conformal_scale(np.abs(y - gamma) / std, weight)
         return scales
 
     def predict(self, X, return_std=False):
@@ -663,10 +672,28 @@ def _combined_mean_std(nig, mask):
     return gamma, np.sqrt(aleatoric + epistemic)
 
 
-def _conformal_scale(ratios):
+def _conformal_scale(ratios, weight=None):
     """``s`` per target such that ``|y - mean| <= 1.645 s std`` on 90% of the rows
     (``ratios = |y - mean| / std``, ``(n, T)``): the split-conformal quantile, the
-    ``ceil(0.9 (n + 1))``-th smallest ratio (the largest when ``n < 9``), over 1.645."""
+    ``ceil(0.9 (n + 1))``-th smallest ratio (the largest when ``n < 9``), over 1.645.
+
+    With the rows' ``weight`` (``(n,)``): over the rows of positive weight, the
+    smallest ratio whose rows at or below it hold ``0.9 (W + w_mean)`` of their
+    total weight ``W``, the new row counted with their mean weight (the largest
+    ratio when none does). Equal weights give the unweighted quantile, and rows
+    of weight zero count as left out.
+    """
+    if weight is not None:
+        ratios, weight = ratios[weight > 0], weight[weight > 0]
     n = ratios.shape[0]
-    k = min(n, -(-9 * (n + 1) // 10))  # ceil(0.9 (n + 1)) in integers
-    return np.sort(ratios, axis=0)[k - 1] / _Z90
+    if weight is None:
+        k = min(n, -(-9 * (n + 1) // 10))  # ceil(0.9 (n + 1)) in integers
+        return np.sort(ratios, axis=0)[k - 1] / _Z90
+    order = np.argsort(ratios, axis=0, kind="stable")
+    cumulative = np.cumsum(weight[order], axis=0)  # (n, T), per target's order
+    total = cumulative[-1]
+    need = 0.9 * (total + total / n)
+    # the first position whose cumulative weight reaches the need (n - 1 when none does);
+    # the tolerance keeps equal weights at the unweighted position despite rounding
+    k = np.minimum((cumulative < need - 1e-9 * total).sum(0), n - 1)
+    return np.take_along_axis(np.sort(ratios, axis=0), k[None], 0)[0] / _Z90

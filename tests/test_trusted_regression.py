@@ -403,6 +403,49 @@ def test_conformal_scale_by_hand():
     assert_allclose(_conformal_scale(np.array([[3.0], [1.0]])), [3 / 1.6448536269514722])
 
 
+def test_weighted_conformal_scale_by_hand():
+    from skmm.trusted_regression import _conformal_scale
+
+    rng = np.random.RandomState(0)
+    for n in (5, 9, 19, 100):  # equal weights, at any scale: the unweighted quantile
+        ratios = rng.rand(n, 2)
+        for w in (1.0, 0.37):
+            np.testing.assert_array_equal(
+                _conformal_scale(ratios, np.full(n, w)), _conformal_scale(ratios))
+    # weight zero: the row is left out
+    ratios, weight = rng.rand(30, 1), rng.randint(0, 3, 30).astype(float)
+    np.testing.assert_array_equal(
+        _conformal_scale(ratios, weight), _conformal_scale(ratios[weight > 0], weight[weight > 0]))
+    # ratios 1..20: unweighted, the 19th smallest; with the largest weighing 10, 0.9 of
+    # (W + mean weight) = 0.9 (29 + 1.45) = 27.4 is reached only with it: the ratio 20
+    ratios = np.arange(1.0, 21.0)[:, None]
+    assert_allclose(_conformal_scale(ratios), [19 / 1.6448536269514722])
+    weight = np.r_[np.ones(19), 10.0]
+    assert_allclose(_conformal_scale(ratios, weight), [20 / 1.6448536269514722])
+
+
+def test_calibration_is_weighted(data):
+    """The validation rows' weights reach the calibration: the factor of the pattern with
+    every modality is the weighted quantile of those rows' ratios."""
+    from skmm.trusted_regression import _combined_mean_std, _conformal_scale
+
+    X, y, _, _ = data
+    weight = np.where(np.arange(len(y)) % 3 == 0, 3.0, 1.0)
+    params = {**FAST, "early_stopping": True, "random_state": 0}
+    reg = TrustedFusionRegressor(**params).fit(X, y, sample_weight=weight)
+    c = reg._calibration
+    assert_allclose(c["weight"].mean(), 1.0)  # the split's weights, rescaled to mean 1
+    assert len(np.unique(c["weight"].round(6))) == 2  # the two weights, in ratio 3
+    assert_allclose(c["weight"].max() / c["weight"].min(), 3.0)
+    rows = c["mask"].all(1)
+    assert rows.sum() >= 20  # enough rows for the pattern's own factor
+    gamma, std = _combined_mean_std(tuple(a[rows] for a in c["nig"]), c["mask"][rows])
+    ratios = np.abs(c["y"][rows] - gamma) / std
+    every = np.ones((1, c["mask"].shape[1]), bool)
+    assert_allclose(reg._std_scales(every)[0], _conformal_scale(ratios, c["weight"][rows]))
+    assert TrustedFusionRegressor(**params).fit(X, y)._calibration["weight"] is None
+
+
 @pytest.mark.parametrize("augment", ["all", "random"])
 def test_augment_and_train_noise(data, augment):
     X, y, X_test, y_test = data
