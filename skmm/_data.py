@@ -1057,7 +1057,9 @@ def restore_like(X, names, arrays, modalities=None, *, rows=None):
       :func:`as_multimodal`) gives a copy of ``X`` (a DataFrame stays a
       DataFrame, with its index and columns) whose columns of each modality
       are replaced by its array;
-    * a flat ``X`` without a spec (one modality) gives that array.
+    * a flat ``X`` without a spec (one modality) gives that array, as a
+      DataFrame like ``X`` (its columns, the index of ``rows``) when ``X`` is
+      one.
 
     Parameters
     ----------
@@ -1072,8 +1074,8 @@ def restore_like(X, names, arrays, modalities=None, *, rows=None):
         single modality back into a copy of a flat ``X``. The arrays must keep
         their modalities' widths.
     rows : array-like of int, default=None
-        For dict input or a flat ``X`` with a spec: the samples of ``X`` (by
-        position) that ``arrays`` hold; ``None`` is all of them.
+        The samples of ``X`` (by position) that ``arrays`` hold; ``None`` is
+        all of them.
 
     Returns
     -------
@@ -1085,7 +1087,7 @@ def restore_like(X, names, arrays, modalities=None, *, rows=None):
         )
     if modalities is None:
         if len(names) == 1:
-            return arrays[0]
+            return _as_frame_of(X, arrays[0], rows)
         return MultimodalData(dict(zip(names, arrays)))
     base = X if hasattr(X, "iloc") else np.asarray(X)
     sub = base if rows is None else _take_rows(base, rows)

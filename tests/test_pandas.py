@@ -18,6 +18,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skmm import (
     ConcatFusionClassifier,
+    GaussianNoise,
+    LateFusionClassifier,
     MultimodalData,
     PerModality,
     RAMLClassifier,
@@ -370,3 +372,20 @@ def test_permodality_encodes_an_array_of_strings():
                                         r"numbers\. Encode it in a Pipeline step before the "
                                         r"estimator, e.g\. PerModality\(OneHotEncoder\("):
         check_multimodal({"w": words.astype(str)})
+
+
+def test_flat_dataframe_without_a_spec_stays_a_dataframe_through_a_corruption():
+    """A flat DataFrame (one modality) comes back from a corruption as a DataFrame with its
+    columns and index, so that the estimator after it in a Pipeline sees at ``predict``
+    the feature names it was fitted with (it warned that X had no feature names)."""
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.randn(80, 3), columns=["u", "v", "w"], index=np.arange(80) + 100)
+    y = (X["u"] > 0).astype(int).to_numpy()
+    noised = GaussianNoise(0.1, random_state=0).fit(X).transform(X)
+    assert isinstance(noised, pd.DataFrame)
+    assert list(noised.columns) == ["u", "v", "w"] and (noised.index == X.index).all()
+    pipe = make_pipeline(GaussianNoise(0.1, random_state=0),
+                         LateFusionClassifier(max_epochs=2, random_state=0)).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert pipe.predict(X).shape == (80,)
