@@ -179,7 +179,8 @@ def main(argv=None):
                         help="class names (default: every classifier and regressor)")
     parser.add_argument("--out", default="latency")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke test: two estimators, 1 and 100 rows, results in temp")
+                        help="smoke test: two estimators fitted on 300 rows, 1 and 100 rows, "
+                        "results in temp")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeats, args.epochs = [1, 100], 5, 1
@@ -189,7 +190,7 @@ def main(argv=None):
     estimators = all_estimators(["classifier", "regressor"])
     if args.models:
         estimators = [(name, cls) for name, cls in estimators if name in args.models]
-    X_train, y_train = make_data(2000, seed=0)
+    X_train, y_train = make_data(300 if args.quick else 2000, seed=0)
     X, _ = make_data(max(args.sizes), seed=1)
     results = []
     for _, cls in estimators:
