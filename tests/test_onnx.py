@@ -225,3 +225,15 @@ def test_unexportable_encoder_is_named():
     clf.fit(X, y)
     with pytest.raises(ValueError, match="encoder of modality 'c' \\(_DataDependent\\)"):
         to_onnx(clf)
+
+
+def test_without_the_export_extra_the_error_says_what_to_install(monkeypatch):
+    import sys
+
+    rng = np.random.RandomState(0)
+    X, y = _data(rng)
+    clf = LateFusionClassifier(max_epochs=1, random_state=0).fit(X, y)
+    monkeypatch.setitem(sys.modules, "onnxscript", None)
+    with pytest.raises(ImportError, match=r"skmm.io.to_onnx needs the package 'onnxscript' "
+                       r".*pip install skmm\[export\]"):
+        to_onnx(clf)

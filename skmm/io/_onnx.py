@@ -13,13 +13,14 @@ ONNX graph with :mod:`onnx.helper`.
 import contextlib
 import copy
 import functools
-import importlib
 import inspect
 import logging
 import re
 import warnings
 
 import numpy as np
+
+from skmm.io._optional import require
 
 __all__ = ["to_onnx"]
 
@@ -29,14 +30,8 @@ _OPSET = 18
 _EXAMPLE_ROWS, _EXAMPLE_STEPS = 2, 3
 
 
-def _require(name):
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        raise ImportError(
-            f"skmm.io.to_onnx needs the package {name!r}; install the optional extra: "
-            "pip install skmm[export]"
-        ) from exc
+def _require(module):
+    return require(module, "skmm.io.to_onnx")
 
 
 # ---------------------------------------------------------------------------

@@ -25,7 +25,6 @@ rebuild would not restore (RedCore's step logs are emptied into
 ``eta_history_`` at the end of training, so nothing is lost there).
 """
 
-import importlib
 import importlib.metadata
 import inspect
 import io
@@ -39,6 +38,7 @@ import zipfile
 import numpy as np
 
 from skmm._warnings import user_stacklevel
+from skmm.io._optional import require
 
 __all__ = ["dump", "load"]
 
@@ -54,14 +54,7 @@ _LIBRARIES = ("torch", "scikit-learn", "numpy", "skorch", "skops", "safetensors"
 
 
 def _require(module):
-    """Import ``skops.io`` or ``safetensors.torch``, or say how to install them."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise ImportError(
-            f"skmm.io.dump and skmm.io.load need {module.split('.')[0]} "
-            f"({exc}); install skmm's export extra: pip install skmm[export]"
-        ) from exc
+    return require(module, "skmm.io.dump and skmm.io.load")
 
 
 def _allowed_classes():
