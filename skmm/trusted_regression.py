@@ -689,11 +689,12 @@ def _conformal_scale(ratios, weight=None):
     if weight is None:
         k = min(n, -(-9 * (n + 1) // 10))  # ceil(0.9 (n + 1)) in integers
         return np.sort(ratios, axis=0)[k - 1] / _Z90
-    order = np.argsort(ratios, axis=0, kind="stable")
-    cumulative = np.cumsum(weight[order], axis=0)  # (n, T), per target's order
+    order = np.argsort(ratios, axis=0, kind="stable")  # (n, T), each target's own order
+    cumulative = np.cumsum(weight[order], axis=0)
     total = cumulative[-1]
     need = 0.9 * (total + total / n)
     # the first position whose cumulative weight reaches the need (n - 1 when none does);
     # the tolerance keeps equal weights at the unweighted position despite rounding
     k = np.minimum((cumulative < need - 1e-9 * total).sum(0), n - 1)
-    return np.take_along_axis(np.sort(ratios, axis=0), k[None], 0)[0] / _Z90
+    row = np.take_along_axis(order, k[None], 0)  # (1, T): the row at that position
+    return np.take_along_axis(ratios, row, 0)[0] / _Z90
